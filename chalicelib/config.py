@@ -1,0 +1,143 @@
+"""Every threshold and setting of the guard, with its default and where the default came from.
+
+Any field can be overridden per stage from `.chalice/config.json` (`environment_variables`) as
+`FG_<FIELD NAME IN UPPER CASE>`, e.g. `FG_DROP_SCORE=0.6`. Settings are read lazily, per
+request, because `chalice.test.Client` and `chalice local` set stage variables only around a call.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+VERSION = "1.0.0"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- request limits (contract) ---
+    max_body_bytes: int = 1_000_000  # contract: 413 past 1 MB
+    max_batch: int = 500  # contract: 1 to 500 clicks or dwell reports per request
+    max_future_ms: int = 86_400_000  # contract: ts at most 1 day after the server clock
+    max_profile_entries: int = 1000  # contract: each seller profile list at most 1000 entries
+
+    # --- source velocity: clicks allowed per window before a source is faster than people ---
+    # A shopper rarely opens more than a few sponsored listings a minute; Taobao-style
+    # mobile sessions show bursts of 5-8. Carrier NAT puts hundreds of shoppers behind one ip,
+    # so ip and subnet limits are an order of magnitude looser than device and account ones.
+    velocity_windows_s: tuple = (60, 3600, 86400)
+    device_limits: tuple = (10, 60, 200)
+    account_limits: tuple = (10, 60, 200)
+    ip_limits: tuple = (40, 600, 5000)
+    subnet_limits: tuple = (150, 3000, 30000)
+
+    # --- duplicates ---
+    # Re-opening the same listing within half an hour is a re-view, not a new visit worth paying
+    # for (search ad networks use windows of minutes to a day; half an hour is the middle).
+    duplicate_window_s: int = 1800
+
+    # --- dwell ---
+    # The commercial per-click rule: under 1 s nobody has looked at the landing page.
+    short_dwell_ms: int = 1000
+    # The organisers' instruction "stay ten seconds on each product" (seeds, 2013): a stay in
+    # this band is mildly suspicious on its own and only used to corroborate other evidence.
+    scripted_dwell_low_ms: int = 8000
+    scripted_dwell_high_ms: int = 14000
+
+    # --- rival sellers ---
+    # Sellers shop too (contract issue): a lone rival click is charged unless strict mode is on.
+    strict_rival: bool = False
+    # A rival who already clicked this advertiser this many times today is not browsing.
+    rival_repeat_advertiser_clicks: int = 2
+
+    # --- score: noisy-OR of the signals that fired; drop at or above drop_score ---
+    drop_score: float = 0.5
+    weight_bot_agent: float = 0.97
+    weight_duplicate: float = 0.9
+    weight_velocity: float = 0.9
+    weight_short_dwell: float = 0.8
+    weight_rival: float = 0.4  # below drop_score alone: sellers shop too
+    weight_rival_corroboration: float = 0.25  # lifts a rival click over drop_score
+    weight_dwell_pattern: float = 0.7
+    weight_campaign: float = 0.95
+
+    # --- source activity ring kept per source key (storage) ---
+    # 48 entries x 16 bytes stays under one 1 KB write unit; counts saturate there, far above
+    # every device/account limit, and ip/subnet limits use the saturation as "at least".
+    source_ring_size: int = 48
+    source_ttl_s: int = 2 * 86400  # TTL only reclaims space: reads filter on event time
+
+    # --- storage layout ---
+    time_bucket_s: int = 600  # clicks indexed in 10-minute buckets for the sweep
+    time_bucket_shards: int = 4  # spreads one bucket's writes over partitions
+    pending_dwell_ttl_s: int = 3 * 86400  # a dwell whose click never comes is kept this long
+
+    # --- sweep (campaign detection) ---
+    sweep_lookback_s: int = 6 * 3600
+
+    # --- queries ---
+    default_page: int = 100
+    max_page: int = 1000
+
+    @property
+    def max_window_s(self) -> int:
+        return max(self.velocity_windows_s)
+
+
+def _parse(raw: str, default):
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, tuple):
+        return tuple(type(default[0])(x) for x in raw.split(","))
+    return raw
+
+
+_cache: dict[tuple, Settings] = {}
+
+
+def settings() -> Settings:
+    """The settings in force now: defaults overridden by FG_* environment variables."""
+    overrides = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("FG_")))
+    cached = _cache.get(overrides)
+    if cached is None:
+        base = Settings()
+        values = {}
+        for f in fields(Settings):
+            raw = os.environ.get("FG_" + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(raw, getattr(base, f.name))
+        cached = _cache[overrides] = Settings(**values)
+    return cached
+
+
+@dataclass(frozen=True)
+class Tables:
+    clicks: str
+    refunds: str
+    sources: str
+    sellers: str
+    campaigns: str
+
+
+TABLE_ENV = {
+    "clicks": "CLICKS_TABLE",
+    "refunds": "REFUNDS_TABLE",
+    "sources": "SOURCES_TABLE",
+    "sellers": "SELLERS_TABLE",
+    "campaigns": "CAMPAIGNS_TABLE",
+}
+
+
+def tables() -> Tables:
+    """Table names from the environment (CloudFormation Refs deployed; the local runner locally)."""
+    prefix = os.environ.get("FRAUDGUARD_TABLE_PREFIX", "fraudguard-")
+    return Tables(
+        **{
+            name: os.environ.get(env, f"{prefix}{name.capitalize()}Table")
+            for name, env in TABLE_ENV.items()
+        }
+    )

@@ -1,0 +1,269 @@
+"""Scoring clicks and applying dwell reports: the path every click takes, API or stream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from chalicelib.config import Settings
+from chalicelib.models import (
+    DROP,
+    KIND_CREDITED,
+    KIND_FILTERED,
+    STAGE_DWELL,
+    STAGE_REALTIME,
+    Click,
+    Decision,
+    Refund,
+    refund_id_for,
+)
+from chalicelib.observability import logger, metrics_add
+from chalicelib.scoring.decide import decide, dwell_evidence
+from chalicelib.scoring.evidence import activity_entry, click_evidence
+from chalicelib.storage.base import ActivityEntry, ClickRecord, Store, merge_entries
+from chalicelib.timefmt import now_ms
+
+APPLIED, DUPLICATE, PENDING = "applied", "duplicate", "pending"
+
+
+def decision_of(record: ClickRecord, replayed: bool = False, conflict: bool = False) -> Decision:
+    """A stored click's current decision as the contract shows it (net of any refund)."""
+    refunded = record.refund_id is not None
+    return Decision(
+        click_id=record.click_id,
+        decision=DROP if refunded else record.decision,
+        charged_micros=0 if refunded else record.charged_micros,
+        score=record.score,
+        reasons=list(record.reasons),
+        refund_id=record.refund_id,
+        replayed=replayed,
+        conflict=conflict,
+    )
+
+
+def new_refund(record: ClickRecord, decision: dict, stage: str, kind: str, now: int) -> Refund:
+    """The refund record for a click: its one refund id, whichever stage writes it."""
+    click = record.click
+    return Refund(
+        refund_id=refund_id_for(click.click_id),
+        click_id=click.click_id,
+        advertiser_id=click.advertiser_id,
+        listing_id=click.listing_id,
+        keyword=click.keyword,
+        click_ts=click.ts,
+        refunded_at=now,
+        amount_micros=click.cost_micros,
+        currency=click.currency,
+        stage=stage,
+        kind=kind,
+        reasons=list(decision["reasons"]),
+        campaign_id=decision["evidence"].get("campaign_id"),
+    )
+
+
+@dataclass
+class CampaignMatcher:
+    """Answers whether a click belongs to an active campaign (real-time feedback from sweeps)."""
+
+    def match(self, clicks: list[Click]) -> dict[str, str]:
+        return {}
+
+
+class ClickIngest:
+    def __init__(self, store: Store, cfg: Settings, campaigns: CampaignMatcher | None = None):
+        self.store = store
+        self.cfg = cfg
+        self.campaigns = campaigns or CampaignMatcher()
+
+    # ---- clicks ----
+
+    def score_clicks(self, clicks: list[Click]) -> list[Decision]:
+        """Decide every click of a batch; a click seen before returns its stored decision."""
+        stored = self.store.get_clicks([c.click_id for c in clicks])
+        fresh: dict[str, Click] = {}
+        for click in clicks:
+            record = stored.get(click.click_id)
+            if click.click_id in fresh or (record and record.click):
+                continue
+            if record and record.pending_dwell_ms is not None and click.dwell_ms is None:
+                click = _with_dwell(click, record.pending_dwell_ms)
+            fresh[click.click_id] = click
+        if fresh:
+            stored.update(self._score_new(list(fresh.values())))
+        results = []
+        answered: set[str] = set()
+        for click in clicks:
+            record = stored[click.click_id]
+            replayed = click.click_id not in fresh or click.click_id in answered
+            if record.refund_id and not record.refund_written:
+                self._heal_refund(record)
+            conflict = replayed and record.fingerprint != click.fingerprint()
+            results.append(decision_of(record, replayed=replayed, conflict=conflict))
+            answered.add(click.click_id)
+        return results
+
+    def _score_new(self, clicks: list[Click]) -> dict[str, ClickRecord]:
+        cfg = self.cfg
+        clicks = sorted(clicks, key=lambda c: (c.ts, c.click_id))
+        keys = {c.click_id: c.source.keys() for c in clicks}
+        all_keys = {k for ks in keys.values() for k in ks.values()}
+        states = self.store.get_sources(all_keys)
+        additions: dict[str, list[ActivityEntry]] = {}
+        for click in clicks:
+            for key in keys[click.click_id].values():
+                additions.setdefault(key, []).append(activity_entry(click))
+        # In-batch clicks count too: the batch is merged into what storage knew before scoring.
+        activity = {
+            key: merge_entries(states[key].entries if key in states else [], new, 10**9)
+            for key, new in additions.items()
+        }
+        owners_by_key = {k: s.owners for k, s in states.items() if s.owners}
+        seller_ids = {c.advertiser_id for c in clicks}
+        seller_ids |= {c.source.seller_id for c in clicks if c.source.seller_id}
+        seller_ids |= {o for owners in owners_by_key.values() for o in owners}
+        profiles = self.store.get_sellers(seller_ids)
+        campaign_of = self.campaigns.match(clicks)
+
+        records = []
+        for click in clicks:
+            by_kind = keys[click.click_id]
+            evidence = click_evidence(
+                click,
+                {kind: activity[key] for kind, key in by_kind.items()},
+                {k: owners_by_key[key] for k, key in by_kind.items() if key in owners_by_key},
+                profiles,
+                cfg,
+                campaign_id=campaign_of.get(click.click_id),
+            )
+            outcome = decide(evidence, click.cost_micros, cfg)
+            records.append(
+                ClickRecord(
+                    click_id=click.click_id,
+                    click=click,
+                    fingerprint=click.fingerprint(),
+                    decision=outcome["decision"],
+                    charged_micros=outcome["charged_micros"],
+                    score=outcome["score"],
+                    reasons=outcome["reasons"],
+                    evidence=evidence,
+                    dwell_ms=click.dwell_ms,
+                    refund_id=refund_id_for(click.click_id)
+                    if outcome["decision"] == DROP
+                    else None,
+                    campaign_id=evidence["campaign_id"],
+                )
+            )
+        # Activity first (idempotent: keyed by click), then the click itself (the commit point),
+        # then refunds: a retry after any failure rescoring the same click sees the same state.
+        self.store.merge_sources(additions, cfg.source_ring_size)
+        existing = self.store.put_clicks(records)
+        self.store.note_event_time(max(c.ts for c in clicks))
+        out: dict[str, ClickRecord] = {}
+        now = now_ms()
+        for record in records:
+            if record.click_id in existing:  # a concurrent request stored it first
+                out[record.click_id] = existing[record.click_id]
+                continue
+            out[record.click_id] = record
+            if record.refund_id:
+                refund = new_refund(record, _outcome(record), STAGE_REALTIME, KIND_FILTERED, now)
+                self.store.put_refund(refund)
+                record.refund_written = True
+                metrics_add("RefundedMicros", record.click.cost_micros)
+            logger.debug(
+                "click scored",
+                extra={
+                    "click_id": record.click_id,
+                    "advertiser_id": record.click.advertiser_id,
+                    "decision": record.decision,
+                    "score": record.score,
+                    "reasons": record.reasons,
+                },
+            )
+        metrics_add("ClicksScored", len(records))
+        metrics_add("ClicksDropped", sum(1 for r in records if r.decision == DROP))
+        return out
+
+    def _heal_refund(self, record: ClickRecord) -> None:
+        """A refund claimed but not yet written (a request cut off half way): write it now."""
+        stage = record.evidence.get("refund_stage", STAGE_REALTIME)
+        kind = KIND_FILTERED if stage == STAGE_REALTIME else KIND_CREDITED
+        self.store.put_refund(new_refund(record, _outcome(record), stage, kind, now_ms()))
+        record.refund_written = True
+
+    # ---- dwell ----
+
+    def report_dwell(self, reports: list[tuple[str, int]]) -> list[dict]:
+        """Apply dwell reports: re-score each click, credit a charged click the dwell turns invalid."""
+        stored = self.store.get_clicks([cid for cid, _ in reports])
+        results = []
+        seen: set[str] = set()
+        for click_id, dwell_ms in reports:
+            record = stored.get(click_id)
+            if click_id in seen:
+                status = DUPLICATE
+            elif record is None or record.click is None:
+                status = self._keep_pending(click_id, dwell_ms, record, stored)
+            else:
+                status = self._apply_dwell(record, dwell_ms)
+            seen.add(click_id)
+            record = stored.get(click_id)
+            if record is None or record.click is None:
+                results.append({"click_id": click_id, "status": status, "decision": None})
+            else:
+                results.append({**decision_of(record).to_json(), "status": status})
+        return results
+
+    def _keep_pending(self, click_id, dwell_ms, record, stored) -> str:
+        if record is not None and record.pending_dwell_ms is not None:
+            return DUPLICATE
+        existing = self.store.put_pending_dwell(click_id, dwell_ms)
+        if existing is None or existing.click is None:
+            stored[click_id] = existing or ClickRecord(click_id=click_id, pending_dwell_ms=dwell_ms)
+            return PENDING if existing is None else DUPLICATE
+        stored[click_id] = existing  # the click arrived meanwhile
+        return self._apply_dwell(existing, dwell_ms)
+
+    def _apply_dwell(self, record: ClickRecord, dwell_ms: int) -> str:
+        if record.dwell_ms is not None or not self.store.set_dwell(record.click_id, dwell_ms):
+            return DUPLICATE
+        record.dwell_ms = dwell_ms
+        if record.refund_id is not None:
+            return APPLIED  # already refunded: a click is refunded once and never charged again
+        evidence = {**record.evidence, **dwell_evidence(dwell_ms, self.cfg)}
+        outcome = decide(evidence, record.click.cost_micros, self.cfg)
+        if outcome["decision"] == DROP:
+            outcome["evidence"] = {**evidence, "refund_stage": STAGE_DWELL}
+            refund = new_refund(record, outcome, STAGE_DWELL, KIND_CREDITED, now_ms())
+            if not self.store.claim_refund(record, refund, outcome):
+                # A sweep credited it meanwhile: show what is stored.
+                self._reload(record)
+                return APPLIED
+            self.store.put_refund(refund)
+            metrics_add("RefundedMicros", refund.amount_micros)
+            record.refund_id, record.refund_written = refund.refund_id, True
+        else:
+            self.store.update_decision(record.click_id, outcome)
+        record.decision = outcome["decision"] if record.refund_id else record.decision
+        record.score, record.reasons, record.evidence = (
+            outcome["score"],
+            outcome["reasons"],
+            outcome["evidence"],
+        )
+        return APPLIED
+
+    def _reload(self, record: ClickRecord) -> None:
+        fresh = self.store.get_clicks([record.click_id])[record.click_id]
+        record.__dict__.update(fresh.__dict__)
+
+
+def _with_dwell(click: Click, dwell_ms: int) -> Click:
+    return replace(click, dwell_ms=dwell_ms)
+
+
+def _outcome(record: ClickRecord) -> dict:
+    return {
+        "decision": record.decision,
+        "score": record.score,
+        "reasons": record.reasons,
+        "evidence": record.evidence,
+    }

@@ -1,0 +1,74 @@
+"""The evidence behind one click's score, gathered from its source's activity and the sellers."""
+
+from __future__ import annotations
+
+from chalicelib.config import Settings
+from chalicelib.models import Click, SellerProfile, stable_hash32
+from chalicelib.scoring import features
+from chalicelib.scoring.decide import dwell_evidence
+from chalicelib.storage.base import ActivityEntry
+
+VELOCITY_KINDS = ("device", "account", "ip", "subnet")
+# Duplicates are judged per person: the device, else the account, else the ip.
+DUPLICATE_KINDS = ("device", "account", "ip")
+
+
+def activity_entry(click: Click) -> ActivityEntry:
+    """The entry a click leaves in each of its sources' activity."""
+    return ActivityEntry(
+        ts=click.ts,
+        click=stable_hash32(click.click_id),
+        listing=stable_hash32(click.listing_id),
+        advertiser=stable_hash32(click.advertiser_id),
+    )
+
+
+def click_evidence(
+    click: Click,
+    activity: dict[str, list[ActivityEntry]],
+    owners: dict[str, frozenset[str]],
+    profiles: dict[str, SellerProfile],
+    cfg: Settings,
+    campaign_id: str | None = None,
+) -> dict:
+    """Feature values for one click; `activity` and `owners` are keyed by source kind."""
+    me = activity_entry(click)
+    windows = cfg.velocity_windows_s
+    limits = {
+        "device": cfg.device_limits,
+        "account": cfg.account_limits,
+        "ip": cfg.ip_limits,
+        "subnet": cfg.subnet_limits,
+    }
+    velocity, exceeded = {}, []
+    for kind in VELOCITY_KINDS:
+        if kind not in activity:
+            continue
+        counts = features.window_counts(activity[kind], click.ts, me.click, windows)
+        velocity[kind] = {str(w): c for w, c in zip(windows, counts, strict=True)}
+        exceeded += [
+            f"{kind}:{w}s" for w in features.exceeded_windows(counts, limits[kind], windows)
+        ]
+    person = next((k for k in DUPLICATE_KINDS if k in activity), "ip")
+    since = features.seconds_since_same_listing(activity[person], click.ts, me.click, me.listing)
+    rivals = features.rival_links(
+        click.source, owners, click.advertiser_id, click.category, profiles
+    )
+    repeat = 0
+    if rivals:
+        repeat = features.clicks_on_advertiser(
+            activity[person], click.ts, me.click, me.advertiser, 86400
+        )
+    return {
+        "velocity": velocity,
+        "velocity_exceeded": exceeded,
+        "duplicate": since is not None and since <= cfg.duplicate_window_s,
+        "seconds_since_same_listing": since,
+        "duplicate_by": person,
+        "bot_agent": features.bot_agent(click.source.user_agent),
+        "rival": rivals,
+        "rival_repeat_advertiser": repeat,
+        "campaign_id": campaign_id,
+        "dwell_pattern": False,
+        **dwell_evidence(click.dwell_ms, cfg),
+    }

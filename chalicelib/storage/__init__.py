@@ -1,0 +1,1 @@
+"""Storage behind a small interface, injected into the services."""

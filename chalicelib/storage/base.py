@@ -1,0 +1,144 @@
+"""The storage interface the services are given, and the records that cross it.
+
+Two implementations: `dynamodb.DynamoStore` (AWS, DynamoDB Local, moto) and `memory.MemoryStore`
+(unit tests and the in-process quality benchmark). Both keep the same guarantees:
+- a click is stored once: `put_clicks` is conditional and returns the records already there;
+- a click is refunded at most once, ever: `claim_refund` is conditional on the click record;
+- source activity merges are idempotent: entries are keyed by click, so a retry adds nothing.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from chalicelib.models import Click, Refund, SellerProfile
+
+ENTRY = struct.Struct(">QIII")  # ts_ms, click hash, listing hash, advertiser hash
+
+
+@dataclass(frozen=True, order=True)
+class ActivityEntry:
+    """One click in a source's recent activity: when, which click, which listing and advertiser."""
+
+    ts: int
+    click: int
+    listing: int
+    advertiser: int
+
+
+def pack_entries(entries: Iterable[ActivityEntry]) -> bytes:
+    return b"".join(ENTRY.pack(e.ts, e.click, e.listing, e.advertiser) for e in entries)
+
+
+def unpack_entries(blob: bytes | None) -> list[ActivityEntry]:
+    if not blob:
+        return []
+    return [ActivityEntry(*ENTRY.unpack_from(blob, i)) for i in range(0, len(blob), ENTRY.size)]
+
+
+def merge_entries(
+    old: list[ActivityEntry], new: Iterable[ActivityEntry], keep: int
+) -> list[ActivityEntry]:
+    """The newest `keep` entries of both, one per click: merging the same click twice is a no-op."""
+    by_click = {e.click: e for e in old}
+    for e in new:
+        by_click.setdefault(e.click, e)
+    return sorted(by_click.values())[-keep:]
+
+
+@dataclass
+class SourceState:
+    """What is known of one source key: its recent clicks and the sellers it belongs to."""
+
+    key: str
+    entries: list[ActivityEntry] = field(default_factory=list)
+    owners: frozenset[str] = frozenset()
+    version: int = 0
+
+
+@dataclass
+class ClickRecord:
+    """A stored click with its current decision; `click` is None for a dwell waiting for its click."""
+
+    click_id: str
+    click: Click | None = None
+    fingerprint: str | None = None
+    decision: str | None = None
+    charged_micros: int = 0
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    evidence: dict = field(default_factory=dict)
+    dwell_ms: int | None = None
+    pending_dwell_ms: int | None = None
+    refund_id: str | None = None
+    refund_written: bool = False
+    campaign_id: str | None = None
+
+
+@dataclass
+class AdvertiserClick:
+    """The few fields of a click that a merchant's summary adds up."""
+
+    ts: int
+    cost_micros: int
+    charged_micros: int
+
+
+class Store(Protocol):
+    """What the services need from storage; every method raises ServiceUnavailableError on faults."""
+
+    def get_clicks(self, click_ids: list[str]) -> dict[str, ClickRecord]: ...
+
+    def put_clicks(self, records: list[ClickRecord]) -> dict[str, ClickRecord]:
+        """Store new clicks (over pending-dwell stubs); return the records that were there first."""
+
+    def put_pending_dwell(self, click_id: str, dwell_ms: int) -> ClickRecord | None:
+        """Keep a dwell for a click not seen yet; return the stored record if the click exists."""
+
+    def set_dwell(self, click_id: str, dwell_ms: int) -> bool:
+        """Record a click's dwell once; False if it already had one."""
+
+    def update_decision(self, click_id: str, decision: dict) -> None:
+        """Rewrite an unrefunded click's score, reasons and evidence."""
+
+    def claim_refund(self, record: ClickRecord, refund: Refund, decision: dict) -> bool:
+        """Mark the click refunded (at most once, ever) and apply the new decision fields."""
+
+    def put_refund(self, refund: Refund) -> None:
+        """Write the refund record (idempotent), then mark the click's refund as written."""
+
+    def get_sources(self, keys: Iterable[str]) -> dict[str, SourceState]: ...
+
+    def merge_sources(self, additions: dict[str, list[ActivityEntry]], keep: int) -> None:
+        """Add entries to each source's activity, idempotently, retrying on concurrent writers."""
+
+    def get_sellers(self, seller_ids: Iterable[str]) -> dict[str, SellerProfile]: ...
+
+    def put_seller(self, profile: SellerProfile) -> None:
+        """Replace a seller profile and the identity links from its accounts, devices and ips."""
+
+    def query_refunds(
+        self,
+        advertiser_id: str,
+        start: int | None,
+        end: int | None,
+        limit: int,
+        after: str | None,
+        reason: str | None,
+    ) -> tuple[list[Refund], str | None]:
+        """Refunds newest click first; `after` and the returned key are click keys to resume from."""
+
+    def iter_advertiser_clicks(
+        self, advertiser_id: str, start: int | None, end: int | None
+    ) -> Iterator[AdvertiserClick]: ...
+
+    def iter_clicks_between(self, start: int, end: int) -> Iterator[ClickRecord]:
+        """Every stored click with start <= ts < end (for the sweep)."""
+
+    def note_event_time(self, ts: int) -> None:
+        """Remember the newest event time seen (the sweep's default `until`)."""
+
+    def newest_click_ts(self) -> int | None: ...
