@@ -136,8 +136,5 @@ def tables() -> Tables:
     """Table names from the environment (CloudFormation Refs deployed; the local runner locally)."""
     prefix = os.environ.get("FRAUDGUARD_TABLE_PREFIX", "fraudguard-")
     return Tables(
-        **{
-            name: os.environ.get(env, f"{prefix}{name.capitalize()}Table")
-            for name, env in TABLE_ENV.items()
-        }
+        **{name: os.environ.get(env, f"{prefix}{name.capitalize()}Table") for name, env in TABLE_ENV.items()}
     )

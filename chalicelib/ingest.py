@@ -146,9 +146,7 @@ class ClickIngest:
                     reasons=outcome["reasons"],
                     evidence=evidence,
                     dwell_ms=click.dwell_ms,
-                    refund_id=refund_id_for(click.click_id)
-                    if outcome["decision"] == DROP
-                    else None,
+                    refund_id=refund_id_for(click.click_id) if outcome["decision"] == DROP else None,
                     campaign_id=evidence["campaign_id"],
                 )
             )

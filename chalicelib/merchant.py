@@ -53,9 +53,7 @@ def refunds_csv(refunds: list[Refund]) -> str:
     return out.getvalue()
 
 
-def summary(
-    store: Store, merchant_id: str, start: int | None, end: int | None, bucket: str
-) -> dict:
+def summary(store: Store, merchant_id: str, start: int | None, end: int | None, bucket: str) -> dict:
     """Clicks, charges and refunds over [from, to], by reason and per hour or day bucket."""
     size = BUCKET_MS[bucket]
     series: dict[int, dict] = defaultdict(

@@ -6,9 +6,7 @@ import re
 import time
 from datetime import UTC, datetime
 
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 # Year 1970 to 9999: anything outside is a client mistake, not a time.
 MIN_MS = 0
 MAX_MS = 253402300799999

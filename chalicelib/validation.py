@@ -146,8 +146,7 @@ def parse_clicks(body: dict, cfg: Settings) -> list[Click]:
     """The POST /v1/clicks batch; the first bad click rejects the whole batch."""
     server_now = now_ms()
     return [
-        parse_click(obj, f"clicks[{i}]", cfg, server_now)
-        for i, obj in enumerate(_batch(body, "clicks", cfg))
+        parse_click(obj, f"clicks[{i}]", cfg, server_now) for i, obj in enumerate(_batch(body, "clicks", cfg))
     ]
 
 

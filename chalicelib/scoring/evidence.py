@@ -46,19 +46,13 @@ def click_evidence(
             continue
         counts = features.window_counts(activity[kind], click.ts, me.click, windows)
         velocity[kind] = {str(w): c for w, c in zip(windows, counts, strict=True)}
-        exceeded += [
-            f"{kind}:{w}s" for w in features.exceeded_windows(counts, limits[kind], windows)
-        ]
+        exceeded += [f"{kind}:{w}s" for w in features.exceeded_windows(counts, limits[kind], windows)]
     person = next((k for k in DUPLICATE_KINDS if k in activity), "ip")
     since = features.seconds_since_same_listing(activity[person], click.ts, me.click, me.listing)
-    rivals = features.rival_links(
-        click.source, owners, click.advertiser_id, click.category, profiles
-    )
+    rivals = features.rival_links(click.source, owners, click.advertiser_id, click.category, profiles)
     repeat = 0
     if rivals:
-        repeat = features.clicks_on_advertiser(
-            activity[person], click.ts, me.click, me.advertiser, 86400
-        )
+        repeat = features.clicks_on_advertiser(activity[person], click.ts, me.click, me.advertiser, 86400)
     return {
         "velocity": velocity,
         "velocity_exceeded": exceeded,

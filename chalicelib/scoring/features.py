@@ -30,9 +30,7 @@ def seconds_since_same_listing(
     entries: list[ActivityEntry], ts: int, click_hash: int, listing_hash: int
 ) -> float | None:
     """How long ago the same source last clicked the same listing: a repeat is not a new visit."""
-    earlier = [
-        e.ts for e in entries if e.listing == listing_hash and e.click != click_hash and e.ts <= ts
-    ]
+    earlier = [e.ts for e in entries if e.listing == listing_hash and e.click != click_hash and e.ts <= ts]
     return (ts - max(earlier)) / 1000 if earlier else None
 
 
@@ -42,9 +40,7 @@ def clicks_on_advertiser(
     """Earlier clicks by one source on one advertiser in a window: rivals work through a shop."""
     low = ts - window_s * 1000
     return sum(
-        1
-        for e in entries
-        if e.advertiser == advertiser_hash and e.click != click_hash and low < e.ts <= ts
+        1 for e in entries if e.advertiser == advertiser_hash and e.click != click_hash and low < e.ts <= ts
     )
 
 

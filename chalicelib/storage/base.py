@@ -39,9 +39,7 @@ def unpack_entries(blob: bytes | None) -> list[ActivityEntry]:
     return [ActivityEntry(*ENTRY.unpack_from(blob, i)) for i in range(0, len(blob), ENTRY.size)]
 
 
-def merge_entries(
-    old: list[ActivityEntry], new: Iterable[ActivityEntry], keep: int
-) -> list[ActivityEntry]:
+def merge_entries(old: list[ActivityEntry], new: Iterable[ActivityEntry], keep: int) -> list[ActivityEntry]:
     """The newest `keep` entries of both, one per click: merging the same click twice is a no-op."""
     by_click = {e.click: e for e in old}
     for e in new:

@@ -30,9 +30,7 @@ from chalicelib.storage.base import (
 )
 
 # Standard retry mode backs off on throttling; past it the client gets a 503 and retries itself.
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5
-)
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 META_KEY = "meta#newest_event"
 MAX_MERGE_ATTEMPTS = 8
 PUT_WORKERS = 16
@@ -399,10 +397,7 @@ class DynamoStore:
         return {
             item["seller_id"]: SellerProfile(
                 seller_id=item["seller_id"],
-                **{
-                    k: tuple(item.get(k, []))
-                    for k in ("categories", "account_ids", "device_ids", "ips")
-                },
+                **{k: tuple(item.get(k, [])) for k in ("categories", "account_ids", "device_ids", "ips")},
             )
             for item in items
         }
@@ -481,9 +476,7 @@ class DynamoStore:
         cond = Key("advertiser_id").eq(advertiser_id) & Key("ts").between(
             start or 0, end if end is not None else 10**15
         )
-        for item in self._query_all(
-            self.clicks, IndexName="by_advertiser", KeyConditionExpression=cond
-        ):
+        for item in self._query_all(self.clicks, IndexName="by_advertiser", KeyConditionExpression=cond):
             yield AdvertiserClick(
                 ts=int(item["ts"]),
                 cost_micros=int(item["cost_micros"]),
@@ -495,12 +488,8 @@ class DynamoStore:
         bucket_s = self.cfg.time_bucket_s
         for bucket in range(start // 1000 // bucket_s, (end - 1) // 1000 // bucket_s + 1):
             for shard in range(self.cfg.time_bucket_shards):
-                cond = Key("time_bucket").eq(f"{bucket}#{shard}") & Key("ts").between(
-                    start, end - 1
-                )
-                for item in self._query_all(
-                    self.clicks, IndexName="by_time", KeyConditionExpression=cond
-                ):
+                cond = Key("time_bucket").eq(f"{bucket}#{shard}") & Key("ts").between(start, end - 1)
+                for item in self._query_all(self.clicks, IndexName="by_time", KeyConditionExpression=cond):
                     yield self._record(item)
 
     @staticmethod
