@@ -62,7 +62,7 @@ class Settings:
     weight_campaign: float = 0.95
 
     # --- source activity ring kept per source key (storage) ---
-    # 48 entries x 16 bytes stays under one 1 KB write unit; counts saturate there, far above
+    # 48 entries x 20 bytes stays under one 1 KB write unit; counts saturate there, far above
     # every device/account limit, and ip/subnet limits use the saturation as "at least".
     source_ring_size: int = 48
     source_ttl_s: int = 2 * 86400  # TTL only reclaims space: reads filter on event time

@@ -1,0 +1,47 @@
+"""From evidence to decision: weights, corroboration, strict mode."""
+
+from dataclasses import replace
+
+from chalicelib.config import Settings
+from chalicelib.scoring.decide import decide, dwell_evidence, reasons_and_score
+
+CFG = Settings()
+RIVAL = [{"seller_id": "S2", "via": ["account"], "categories": ["女装"]}]
+
+
+def test_clean_click_is_charged_with_score_zero():
+    out = decide({}, 100, CFG)
+    assert (out["decision"], out["charged_micros"], out["score"], out["reasons"]) == ("charge", 100, 0.0, [])
+
+
+def test_each_strong_signal_drops_alone():
+    for key, reason in (
+        ("bot_agent", "BOT_AGENT"),
+        ("duplicate", "DUPLICATE_CLICK"),
+        ("velocity_exceeded", "SOURCE_VELOCITY"),
+        ("short_dwell", "SHORT_DWELL"),
+        ("dwell_pattern", "DWELL_PATTERN"),
+        ("campaign_id", "COORDINATED_CAMPAIGN"),
+    ):
+        out = decide({key: ["x"] if key == "velocity_exceeded" else True}, 100, CFG)
+        assert out["decision"] == "drop" and out["reasons"] == [reason] and out["charged_micros"] == 0
+
+
+def test_lone_rival_is_charged_but_corroborated_rival_is_dropped():
+    assert decide({"rival": RIVAL}, 100, CFG)["decision"] == "charge"
+    repeat = {"rival": RIVAL, "rival_repeat_advertiser": CFG.rival_repeat_advertiser_clicks}
+    assert decide(repeat, 100, CFG)["decision"] == "drop"
+    scripted = {"rival": RIVAL, **dwell_evidence(10_000, CFG)}
+    assert decide(scripted, 100, CFG)["decision"] == "drop"
+    assert decide({"rival": RIVAL}, 100, replace(CFG, strict_rival=True))["decision"] == "drop"
+
+
+def test_scripted_dwell_alone_is_not_a_reason():
+    assert reasons_and_score(dwell_evidence(10_000, CFG), CFG) == ([], 0.0)
+
+
+def test_score_is_noisy_or_and_reasons_are_ordered_strongest_first():
+    reasons, score = reasons_and_score({"short_dwell": True, "bot_agent": True}, CFG)
+    assert reasons == ["BOT_AGENT", "SHORT_DWELL"]
+    assert score == round(1 - (1 - CFG.weight_bot_agent) * (1 - CFG.weight_short_dwell), 4)
+    assert 0.0 <= score <= 1.0
