@@ -167,16 +167,16 @@ class ClickIngest:
                 self.store.put_refund(refund)
                 record.refund_written = True
                 metrics_add("RefundedMicros", record.click.cost_micros)
-            logger.debug(
-                "click scored",
-                extra={
-                    "click_id": record.click_id,
-                    "advertiser_id": record.click.advertiser_id,
-                    "decision": record.decision,
-                    "score": record.score,
-                    "reasons": record.reasons,
-                },
-            )
+            if record.decision == DROP:
+                logger.info(
+                    "click dropped",
+                    extra={
+                        "click_id": record.click_id,
+                        "advertiser_id": record.click.advertiser_id,
+                        "score": record.score,
+                        "reasons": record.reasons,
+                    },
+                )
         metrics_add("ClicksScored", len(records))
         metrics_add("ClicksDropped", sum(1 for r in records if r.decision == DROP))
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -10,6 +11,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 SERVICE = "clickguard"
 
 logger = Logger(service=SERVICE)
+# Lambda's runtime puts a handler on the root logger: propagating would print every line twice.
+logging.getLogger(SERVICE).propagate = False
 # Outside Lambda (tests, chalice local) there is no X-Ray daemon: trace only when deployed.
 tracer = Tracer(service=SERVICE, disabled="AWS_LAMBDA_FUNCTION_NAME" not in os.environ)
 metrics = Metrics(namespace="ClickGuard", service=SERVICE)

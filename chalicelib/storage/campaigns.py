@@ -1,0 +1,261 @@
+"""Detected campaigns: a small store interface, its DynamoDB and in-memory implementations.
+
+A campaign's id is derived from what it attacks and when it began, so every sweep that sees the
+same attack names the same campaign and merges into it: targets and members only grow, the span
+only widens.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import zlib
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from chalicelib.errors import ServiceUnavailableError
+from chalicelib.timefmt import format_time
+
+MEMBER_KINDS = ("accounts", "devices", "ips", "seller_ids")
+TARGET_KINDS = ("advertisers", "listings", "keywords")
+PARTITION = "campaign"  # campaigns are a few per hour at most: one GSI partition holds them all
+MAX_MERGE_ATTEMPTS = 8
+
+
+@dataclass
+class Campaign:
+    campaign_id: str
+    anchor: str  # the target it was found on, "listing:<id>", "advertiser:<id>" or "keyword:<kw>"
+    start_ts: int  # first and last click of a member on a target (event time)
+    end_ts: int
+    detected_ts: int  # the `until` of the sweep that first found it
+    clicks: int = 0
+    micros: int = 0
+    advertisers: list[str] = field(default_factory=list)
+    listings: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)
+    ips: list[str] = field(default_factory=list)
+    seller_ids: list[str] = field(default_factory=list)
+    # The cohort's dwell band when it is unnatural ({"low_ms", "high_ms"}), else None.
+    dwell: dict | None = None
+    reasons: list[str] = field(default_factory=list)
+    signals: dict = field(default_factory=dict)  # the numbers that made it a campaign
+    version: int = 0
+
+    def merged(self, other: Campaign) -> Campaign:
+        """This campaign grown by what a later sweep saw of the same attack."""
+        out = Campaign(**asdict(self))
+        out.start_ts = min(self.start_ts, other.start_ts)
+        out.end_ts = max(self.end_ts, other.end_ts)
+        out.detected_ts = min(self.detected_ts, other.detected_ts)
+        # A sweep sees the attack only within its look-back: the biggest count is the best one.
+        out.clicks = max(self.clicks, other.clicks)
+        out.micros = max(self.micros, other.micros)
+        for name in TARGET_KINDS + MEMBER_KINDS:
+            setattr(out, name, sorted(set(getattr(self, name)) | set(getattr(other, name))))
+        out.dwell = other.dwell or self.dwell
+        out.reasons = sorted(set(self.reasons) | set(other.reasons))
+        out.signals = {**self.signals, **other.signals}
+        return out
+
+    def summary(self) -> dict:
+        """The contract's CampaignSummary: what it attacked, when, how much, how many sources."""
+        return {
+            "campaign_id": self.campaign_id,
+            "start": format_time(self.start_ts),
+            "end": format_time(self.end_ts),
+            "detected_at": format_time(self.detected_ts),
+            "targets": {k: list(getattr(self, k)) for k in TARGET_KINDS},
+            "clicks": self.clicks,
+            "micros": self.micros,
+            "member_counts": {k: len(getattr(self, k)) for k in MEMBER_KINDS},
+            "reasons": list(self.reasons),
+        }
+
+    def to_json(self) -> dict:
+        """The full campaign for GET /v1/campaigns/{id}: the summary plus members and evidence."""
+        return {
+            **self.summary(),
+            "anchor": self.anchor,
+            "members": {k: list(getattr(self, k)) for k in MEMBER_KINDS},
+            "dwell": self.dwell,
+            "signals": self.signals,
+        }
+
+
+class CampaignStore(Protocol):
+    def get(self, campaign_id: str) -> Campaign | None: ...
+
+    def merge(self, campaign: Campaign) -> tuple[Campaign, bool]:
+        """Store the campaign or grow the stored one; returns it and whether anything changed."""
+
+    def ending_after(self, ts: int) -> list[Campaign]:
+        """Campaigns whose last click is at or after `ts` (the active ones, for real-time matching)."""
+
+    def page(
+        self, start: int | None, end: int | None, limit: int, after: str | None
+    ) -> tuple[list[Campaign], str | None]:
+        """Campaigns overlapping [start, end], latest end first; `after` resumes a previous page."""
+
+
+def page_key(c: Campaign) -> str:
+    return f"{c.end_ts:015d}#{c.campaign_id}"
+
+
+class MemoryCampaignStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[str, Campaign] = {}
+
+    def get(self, campaign_id: str) -> Campaign | None:
+        with self._lock:
+            found = self._items.get(campaign_id)
+            return Campaign(**asdict(found)) if found else None
+
+    def merge(self, campaign: Campaign) -> tuple[Campaign, bool]:
+        with self._lock:
+            old = self._items.get(campaign.campaign_id)
+            new = old.merged(campaign) if old else Campaign(**asdict(campaign))
+            changed = old is None or _content(new) != _content(old)
+            if changed:
+                new.version = (old.version if old else 0) + 1
+                self._items[campaign.campaign_id] = new
+            return Campaign(**asdict(self._items[campaign.campaign_id])), changed
+
+    def ending_after(self, ts: int) -> list[Campaign]:
+        with self._lock:
+            return [Campaign(**asdict(c)) for c in self._items.values() if c.end_ts >= ts]
+
+    def page(self, start, end, limit, after):
+        with self._lock:
+            found = sorted(
+                (c for c in self._items.values() if _overlaps(c, start, end)),
+                key=page_key,
+                reverse=True,
+            )
+        if after is not None:
+            found = [c for c in found if page_key(c) < after]
+        out = [Campaign(**asdict(c)) for c in found[:limit]]
+        return out, page_key(out[-1]) if len(found) > limit else None
+
+
+def _overlaps(c: Campaign, start: int | None, end: int | None) -> bool:
+    return (start is None or c.end_ts >= start) and (end is None or c.start_ts <= end)
+
+
+def _content(c: Campaign) -> dict:
+    body = asdict(c)
+    body.pop("version")
+    return body
+
+
+class DynamoCampaignStore:
+    """Campaigns in the CampaignsTable; members are zlib-packed JSON (thousands of ids per attack)."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def get(self, campaign_id: str) -> Campaign | None:
+        try:
+            item = self.table.get_item(Key={"campaign_id": campaign_id}, ConsistentRead=True)
+        except ClientError as exc:
+            raise ServiceUnavailableError("storage unavailable (campaigns)") from exc
+        return _from_item(item["Item"]) if "Item" in item else None
+
+    def merge(self, campaign: Campaign) -> tuple[Campaign, bool]:
+        for _ in range(MAX_MERGE_ATTEMPTS):
+            old = self.get(campaign.campaign_id)
+            new = old.merged(campaign) if old else Campaign(**asdict(campaign))
+            if old is not None and _content(new) == _content(old):
+                return old, False
+            new.version = (old.version if old else 0) + 1
+            cond = "attribute_not_exists(campaign_id)" if old is None else "ver = :old"
+            kwargs = {"ConditionExpression": cond}
+            if old is not None:
+                kwargs["ExpressionAttributeValues"] = {":old": old.version}
+            try:
+                self.table.put_item(Item=_to_item(new), **kwargs)
+                return new, True
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise ServiceUnavailableError("storage unavailable (campaigns)") from exc
+        raise ServiceUnavailableError("storage unavailable (campaign contention)")
+
+    def _query(self, low_end: int, high_end: int | None = None, **kwargs):
+        cond = Key("part").eq(PARTITION)
+        cond &= (
+            Key("end_ts").gte(low_end)
+            if high_end is None
+            else Key("end_ts").between(low_end, high_end)
+        )
+        kwargs = {"IndexName": "by_end", "KeyConditionExpression": cond, **kwargs}
+        try:
+            while True:
+                resp = self.table.query(**kwargs)
+                yield from resp.get("Items", [])
+                if "LastEvaluatedKey" not in resp:
+                    return
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise ServiceUnavailableError("storage unavailable (campaigns)") from exc
+
+    def ending_after(self, ts: int) -> list[Campaign]:
+        return [_from_item(item) for item in self._query(ts)]
+
+    def page(self, start, end, limit, after):
+        out: list[Campaign] = []
+        more = False
+        for item in self._query(start or 0, None, ScanIndexForward=False):
+            c = _from_item(item)
+            if after is not None and page_key(c) >= after:
+                continue
+            if end is not None and c.start_ts > end:
+                continue
+            if len(out) == limit:
+                more = True
+                break
+            out.append(c)
+        return out, page_key(out[-1]) if more else None
+
+
+def _to_item(c: Campaign) -> dict:
+    body = asdict(c)
+    members = {k: body.pop(k) for k in MEMBER_KINDS}
+    packed = zlib.compress(json.dumps(members, separators=(",", ":")).encode())
+    return {
+        "campaign_id": c.campaign_id,
+        "part": PARTITION,
+        "end_ts": c.end_ts,
+        "ver": c.version,
+        "members": base64.b64encode(packed).decode(),
+        "body": json.dumps(
+            {k: v for k, v in body.items() if k not in ("campaign_id", "end_ts", "version")},
+            ensure_ascii=False,
+            sort_keys=True,
+        ),
+    }
+
+
+def _from_item(item: dict) -> Campaign:
+    body = json.loads(item["body"])
+    members = json.loads(zlib.decompress(base64.b64decode(item["members"])))
+    return Campaign(
+        campaign_id=item["campaign_id"],
+        end_ts=int(item["end_ts"]),
+        version=int(item["ver"]) if isinstance(item["ver"], Decimal | int) else item["ver"],
+        **body,
+        **members,
+    )
+
+
+def campaign_store(store) -> CampaignStore:
+    """The campaign store beside a click store: its own in memory, the CampaignsTable on DynamoDB."""
+    found = store.campaigns
+    return found if isinstance(found, MemoryCampaignStore) else DynamoCampaignStore(found)
