@@ -87,13 +87,15 @@ class ClickIngest:
             if record and record.pending_dwell_ms is not None and click.dwell_ms is None:
                 click = _with_dwell(click, record.pending_dwell_ms)
             fresh[click.click_id] = click
+        raced: set[str] = set()
         if fresh:
-            stored.update(self._score_new(list(fresh.values())))
+            scored, raced = self._score_new(list(fresh.values()))
+            stored.update(scored)
         results = []
         answered: set[str] = set()
         for click in clicks:
             record = stored[click.click_id]
-            replayed = click.click_id not in fresh or click.click_id in answered
+            replayed = click.click_id not in fresh or click.click_id in answered | raced
             if record.refund_id and not record.refund_written:
                 self._heal_refund(record)
             conflict = replayed and record.fingerprint != click.fingerprint()
@@ -101,7 +103,8 @@ class ClickIngest:
             answered.add(click.click_id)
         return results
 
-    def _score_new(self, clicks: list[Click]) -> dict[str, ClickRecord]:
+    def _score_new(self, clicks: list[Click]) -> tuple[dict[str, ClickRecord], set[str]]:
+        """Score and store clicks not seen before; also returns those another request stored first."""
         cfg = self.cfg
         clicks = sorted(clicks, key=lambda c: (c.ts, c.click_id))
         keys = {c.click_id: c.source.keys() for c in clicks}
@@ -179,7 +182,7 @@ class ClickIngest:
                 )
         metrics_add("ClicksScored", len(records))
         metrics_add("ClicksDropped", sum(1 for r in records if r.decision == DROP))
-        return out
+        return out, set(existing)
 
     def _heal_refund(self, record: ClickRecord) -> None:
         """A refund claimed but not yet written (a request cut off half way): write it now."""
@@ -222,36 +225,36 @@ class ClickIngest:
         return self._apply_dwell(existing, dwell_ms)
 
     def _apply_dwell(self, record: ClickRecord, dwell_ms: int) -> str:
-        if record.dwell_ms is not None or not self.store.set_dwell(record.click_id, dwell_ms):
+        if record.dwell_ms is not None:
+            if record.refund_id and not record.refund_written:
+                self._heal_refund(record)
             return DUPLICATE
+        outcome, refund = None, None
+        if record.refund_id is None:  # a refunded click is never charged again
+            evidence = {**record.evidence, **dwell_evidence(dwell_ms, self.cfg)}
+            outcome = decide(evidence, record.click.cost_micros, self.cfg)
+            if outcome["decision"] == DROP:
+                outcome["evidence"] = {**evidence, "refund_stage": STAGE_DWELL}
+                refund = new_refund(record, outcome, STAGE_DWELL, KIND_CREDITED, now_ms())
+        if not self.store.apply_dwell(record.click_id, dwell_ms, outcome, refund):
+            fresh = self.store.get_clicks([record.click_id])[record.click_id]
+            record.__dict__.update(fresh.__dict__)
+            if record.dwell_ms is not None:
+                return DUPLICATE
+            return self._apply_dwell(record, dwell_ms)  # a sweep refunded it meanwhile
         record.dwell_ms = dwell_ms
-        if record.refund_id is not None:
-            return APPLIED  # already refunded: a click is refunded once and never charged again
-        evidence = {**record.evidence, **dwell_evidence(dwell_ms, self.cfg)}
-        outcome = decide(evidence, record.click.cost_micros, self.cfg)
-        if outcome["decision"] == DROP:
-            outcome["evidence"] = {**evidence, "refund_stage": STAGE_DWELL}
-            refund = new_refund(record, outcome, STAGE_DWELL, KIND_CREDITED, now_ms())
-            if not self.store.claim_refund(record, refund, outcome):
-                # A sweep credited it meanwhile: show what is stored.
-                self._reload(record)
-                return APPLIED
+        if outcome is not None:
+            record.score, record.reasons, record.evidence = (
+                outcome["score"],
+                outcome["reasons"],
+                outcome["evidence"],
+            )
+        if refund is not None:
+            record.decision, record.refund_id = DROP, refund.refund_id
             self.store.put_refund(refund)
+            record.refund_written = True
             metrics_add("RefundedMicros", refund.amount_micros)
-            record.refund_id, record.refund_written = refund.refund_id, True
-        else:
-            self.store.update_decision(record.click_id, outcome)
-        record.decision = outcome["decision"] if record.refund_id else record.decision
-        record.score, record.reasons, record.evidence = (
-            outcome["score"],
-            outcome["reasons"],
-            outcome["evidence"],
-        )
         return APPLIED
-
-    def _reload(self, record: ClickRecord) -> None:
-        fresh = self.store.get_clicks([record.click_id])[record.click_id]
-        record.__dict__.update(fresh.__dict__)
 
 
 def _with_dwell(click: Click, dwell_ms: int) -> Click:

@@ -96,11 +96,14 @@ class Store(Protocol):
     def put_pending_dwell(self, click_id: str, dwell_ms: int) -> ClickRecord | None:
         """Keep a dwell for a click not seen yet; return the stored record if the click exists."""
 
-    def set_dwell(self, click_id: str, dwell_ms: int) -> bool:
-        """Record a click's dwell once; False if it already had one."""
+    def apply_dwell(
+        self, click_id: str, dwell_ms: int, outcome: dict | None, refund: Refund | None
+    ) -> bool:
+        """Record a click's first dwell with its new score (and refund claim) in one write.
 
-    def update_decision(self, click_id: str, decision: dict) -> None:
-        """Rewrite an unrefunded click's score, reasons and evidence."""
+        False if the click already had a dwell, or if `outcome` is given and it was refunded
+        meanwhile: a refunded click keeps its decision.
+        """
 
     def claim_refund(self, record: ClickRecord, refund: Refund, decision: dict) -> bool:
         """Mark the click refunded (at most once, ever) and apply the new decision fields."""

@@ -94,6 +94,14 @@ def _plain(value):
     return value
 
 
+def _decision_values(outcome: dict) -> dict:
+    return {
+        ":s": Decimal(str(round(outcome["score"], 4))),
+        ":r": outcome["reasons"],
+        ":e": json.dumps(outcome["evidence"], sort_keys=True, ensure_ascii=False),
+    }
+
+
 def refund_key(ts: int, click_id: str) -> str:
     """Refunds sort by click time, then click id: zero-padded so strings order like numbers."""
     return f"{ts:015d}#{click_id}"
@@ -228,14 +236,28 @@ class DynamoStore:
             return self.get_clicks([click_id])[click_id]
 
     @storage_call
-    def set_dwell(self, click_id: str, dwell_ms: int) -> bool:
+    def apply_dwell(
+        self, click_id: str, dwell_ms: int, outcome: dict | None, refund: Refund | None
+    ) -> bool:
+        # One conditional write records the dwell, the new score and (if any) the refund claim,
+        # so a retry after a failure finds either all of it or none of it.
+        expr = "SET dwell_ms = :d"
+        cond = "attribute_exists(#c) AND attribute_not_exists(dwell_ms)"
+        values: dict = {":d": dwell_ms}
+        if outcome is not None:
+            expr += ", score = :s, reasons = :r, evidence = :e"
+            cond += " AND attribute_not_exists(refund_id)"
+            values.update(_decision_values(outcome))
+        if refund is not None:
+            expr += ", refund_id = :rid, decision = :dec"
+            values.update({":rid": refund.refund_id, ":dec": outcome["decision"]})
         try:
             self.clicks.update_item(
                 Key={"click_id": click_id},
-                UpdateExpression="SET dwell_ms = :d",
-                ConditionExpression="attribute_exists(#c) AND attribute_not_exists(dwell_ms)",
+                UpdateExpression=expr,
+                ConditionExpression=cond,
                 ExpressionAttributeNames={"#c": "click"},
-                ExpressionAttributeValues={":d": dwell_ms},
+                ExpressionAttributeValues=values,
             )
             return True
         except ClientError as exc:
@@ -244,28 +266,8 @@ class DynamoStore:
             raise
 
     @storage_call
-    def update_decision(self, click_id: str, decision: dict) -> None:
-        """Rewrite a charged click's score, reasons and evidence (no refund involved)."""
-        self.clicks.update_item(
-            Key={"click_id": click_id},
-            UpdateExpression="SET score = :s, reasons = :r, evidence = :e",
-            ConditionExpression="attribute_not_exists(refund_id)",
-            ExpressionAttributeValues={
-                ":s": Decimal(str(round(decision["score"], 4))),
-                ":r": decision["reasons"],
-                ":e": json.dumps(decision["evidence"], sort_keys=True, ensure_ascii=False),
-            },
-        )
-
-    @storage_call
     def claim_refund(self, record: ClickRecord, refund: Refund, decision: dict) -> bool:
-        values = {
-            ":rid": refund.refund_id,
-            ":d": decision["decision"],
-            ":s": Decimal(str(round(decision["score"], 4))),
-            ":r": decision["reasons"],
-            ":e": json.dumps(decision["evidence"], sort_keys=True, ensure_ascii=False),
-        }
+        values = {":rid": refund.refund_id, ":d": decision["decision"], **_decision_values(decision)}
         expr = "SET refund_id = :rid, decision = :d, score = :s, reasons = :r, evidence = :e"
         if refund.campaign_id:
             expr += ", campaign_id = :cid"
