@@ -29,7 +29,7 @@ class Settings:
     device_limits: tuple = (10, 60, 200)
     account_limits: tuple = (10, 60, 200)
     ip_limits: tuple = (40, 600, 5000)
-    subnet_limits: tuple = (150, 3000, 30000)
+    subnet_limits: tuple = (600, 10000, 100000)
 
     # --- duplicates ---
     # Re-opening the same listing within half an hour is a re-view, not a new visit worth paying
@@ -74,6 +74,48 @@ class Settings:
 
     # --- sweep (campaign detection) ---
     sweep_lookback_s: int = 6 * 3600
+    # Volume: clicks on one target (listing, advertiser, keyword) in a short window, against its
+    # median share of the market per hour (the brief: "its own baseline for that hour"); a share,
+    # so a market-wide pre-sale rise is no burst. Waves of a chat-room siege land within minutes
+    # of the announcement (seeds 2011/2013) and CopyCatch (WWW 2013) uses windows of minutes.
+    burst_window_s: int = 300
+    baseline_block_s: int = 3600
+    # Honest spikes reach 4x for the whole market on a pre-sale evening (issue) and one listing
+    # at 15x when viral: lift alone cannot tell, so 5x only nominates a burst for the cohort tests.
+    burst_min_lift: float = 5.0
+    # Chernoff bound on the Poisson tail, in nats: 12 is p < 6e-6 per target-minute, about one
+    # chance burst a week over a thousand active targets.
+    burst_min_surprise: float = 12.0
+    # A target with no clicks in an hour still has some pull: half a click per window.
+    burst_floor_clicks: float = 0.5
+    # "Many sources": fewer than this many distinct shoppers in a window is not coordination.
+    burst_min_sources: int = 12
+    # Dwell: a cohort whose log-dwell spread is under half the market's has a scripted stay or a
+    # hired band (organic stays are Weibull with shape < 1: Liu, White, Dumais SIGIR 2010).
+    # The test needs this many reported stays to be read.
+    dwell_spread_ratio: float = 0.5
+    cohort_min_dwells: int = 12
+    # Lockstep (CopyCatch, SynchroTrap CCS 2014): this share of a burst's sources already seen in
+    # another burst at another time. Shoppers seldom meet twice in unrelated bursts.
+    repeat_share: float = 0.3
+    # Rival linkage as corroboration: in honest cohorts a few percent of clicks are rivals'.
+    rival_share: float = 0.3
+    # Bursts whose cohorts share this much (of the smaller one) are one campaign.
+    link_containment: float = 0.25
+    link_min_shared: int = 5
+    # The prescribed stay: the shortest (log) interval holding half the cohort's stays is its
+    # core (camouflaged and honest stays in the cohort do not move it, unlike percentiles);
+    # widened by its own width each side it covers +-2 sigma of a log-normal jitter.
+    band_core_share: float = 0.5
+    band_widen: float = 1.0
+    # Real-time feedback: a member's clicks on the campaign's targets are dropped for this long
+    # after its last seen click (siege waves come back within hours, seeds 2011); stays on a
+    # target that match the campaign's band are credited while it is this recent.
+    member_hold_s: int = 3 * 3600
+    target_hold_s: int = 1800
+    # Dwell reports and refunds keep changing for a while after a click: each sweep re-reads the
+    # last 15 minutes (an organic stay outlasts that with probability < 1e-3 at shape 0.7).
+    sweep_reread_s: int = 900
 
     # --- queries ---
     default_page: int = 100

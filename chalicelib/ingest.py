@@ -169,7 +169,6 @@ class ClickIngest:
                 refund = new_refund(record, _outcome(record), STAGE_REALTIME, KIND_FILTERED, now)
                 self.store.put_refund(refund)
                 record.refund_written = True
-                metrics_add("RefundedMicros", record.click.cost_micros)
             if record.decision == DROP:
                 logger.info(
                     "click dropped",
@@ -181,7 +180,9 @@ class ClickIngest:
                     },
                 )
         metrics_add("ClicksScored", len(records))
-        metrics_add("ClicksDropped", sum(1 for r in records if r.decision == DROP))
+        dropped = [r for r in records if r.decision == DROP and r.click_id not in existing]
+        metrics_add("ClicksDropped", len(dropped))
+        metrics_add("RefundedMicros", sum(r.click.cost_micros for r in dropped))
         return out, set(existing)
 
     def _heal_refund(self, record: ClickRecord) -> None:

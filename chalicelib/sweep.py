@@ -1,22 +1,223 @@
-"""The retroactive campaign sweep: looks back over recent windows and credits coordinated clicks."""
+"""The retroactive campaign sweep: looks back over recent windows and credits coordinated clicks.
+
+Each sweep finds the campaigns visible in the look-back (chalicelib.detect), merges them into the
+campaign store under ids derived from what they attack and when they began, and credits the
+charged clicks of their members on their targets. Running it again over the same data finds the
+same campaigns under the same ids and writes nothing: merges add nothing new and every click is
+refunded at most once (`claim_refund`).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import weakref
+
+import numpy as np
+
+from chalicelib import cursor
 from chalicelib.config import Settings
+from chalicelib.detect.cohorts import Found, Window, find_campaigns
+from chalicelib.detect.frame import ClickFrame
+from chalicelib.ingest import new_refund
+from chalicelib.models import (
+    CHARGE,
+    COORDINATED_CAMPAIGN,
+    DWELL_PATTERN,
+    KIND_CREDITED,
+    RIVAL_SELLER,
+    STAGE_SWEEP,
+)
+from chalicelib.observability import logger, metrics_add
+from chalicelib.scoring.decide import decide
 from chalicelib.storage.base import Store
+from chalicelib.storage.campaigns import Campaign, campaign_store
 from chalicelib.timefmt import format_time, now_ms
+
+ID_BUCKET_MS = 600_000  # campaign ids name the 10-minute bucket their first burst began in
+MAX_INTERNED = 2_000_000  # past this many names a long-lived frame is rebuilt from storage
+
+# One frame per store object: a warm container (or the benchmark) reads only what changed.
+_frames: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def run_sweep(store: Store, cfg: Settings, until: int | None) -> dict:
     """Sweep the windows up to `until` (default: the newest event time seen)."""
     until = until or store.newest_click_ts() or now_ms()
-    return {"until": format_time(until), "campaigns": [], "refunds_written": 0}
+    frame = _frame(store, cfg, until)
+    win = Window(frame, until, cfg.sweep_lookback_s * 1000)
+    found = find_campaigns(win, cfg)
+    campaigns = campaign_store(store)
+    recent = campaigns.ending_after(win.start - cfg.member_hold_s * 1000)
+    out, written = [], 0
+    for f in found:
+        if len(f.rows) == 0:
+            continue
+        draft = _campaign(f, win, frame, until, recent, cfg)
+        stored, changed = campaigns.merge(draft)
+        if changed:
+            recent = [c for c in recent if c.campaign_id != stored.campaign_id] + [stored]
+        written += _credit(store, cfg, frame, win, f, stored)
+        out.append(stored.summary())
+    if written:
+        metrics_add("SweepRefunds", written)
+    logger.info(
+        "sweep",
+        extra={"until": until, "clicks": len(win), "campaigns": len(out), "refunds": written},
+    )
+    return {"until": format_time(until), "campaigns": out, "refunds_written": written}
 
 
-def list_campaigns(store: Store, start: int | None, end: int | None, limit: int) -> dict:
-    """Detected campaigns, newest first."""
-    return {"campaigns": [], "next_cursor": None}
+def _frame(store: Store, cfg: Settings, until: int) -> ClickFrame:
+    """The clicks of the look-back before `until`, reading only what changed since last time."""
+    low = until - cfg.sweep_lookback_s * 1000
+    cached = _frames.get(store)
+    if cached is not None and until < cached.high:
+        # A sweep of the past (an analyst's `until`): read it whole, keep the live frame.
+        frame = ClickFrame()
+        frame.upsert(store.iter_clicks_between(low, until))
+        frame.trim(low)
+        return frame
+    if cached is None or low > cached.high or len(cached.names["source"].names) > MAX_INTERNED:
+        cached = _frames[store] = ClickFrame()
+        cached.high = low
+    cached.upsert(store.iter_clicks_between(max(low, cached.high - cfg.sweep_reread_s * 1000), until))
+    cached.trim(low)
+    cached.high = until
+    return cached
+
+
+def _names(frame: ClickFrame, ids, prefix: str) -> list[str]:
+    return sorted(
+        n[len(prefix) :] for n in (frame.name("source", int(i)) for i in ids) if n.startswith(prefix)
+    )
+
+
+def _campaign(
+    f: Found, win: Window, frame: ClickFrame, until: int, recent: list[Campaign], cfg: Settings
+) -> Campaign:
+    cols = win.cols
+    rows = f.rows
+    ts = cols["ts"][rows]
+    target_names = {
+        column: sorted({frame.name("target", int(t))[2:] for t in np.unique(cols[column][rows])})
+        for column in ("listing", "advertiser")
+    }
+    keywords = sorted(frame.name("target", t)[2:] for t in f.targets["keyword"])
+    sources = np.unique(
+        np.concatenate([cols[k][rows] for k in ("account", "device", "ip", "seller")])
+    )
+    sources = sources[sources >= 0]
+    start, end = int(ts.min()), int(ts.max())
+    reasons = [COORDINATED_CAMPAIGN]
+    if f.band is not None:
+        reasons.append(DWELL_PATTERN)
+    if cols["rival"][rows].any():
+        reasons.append(RIVAL_SELLER)
+    draft = Campaign(
+        campaign_id="",
+        anchor="",
+        start_ts=start,
+        end_ts=end,
+        detected_ts=until,
+        clicks=len(rows),
+        micros=int(cols["cost"][rows].sum()),
+        advertisers=target_names["advertiser"],
+        listings=target_names["listing"],
+        keywords=keywords,
+        accounts=_names(frame, sources, "a:"),
+        devices=_names(frame, sources, "d:"),
+        ips=_names(frame, sources, "i:"),
+        seller_ids=_names(frame, sources, "s:"),
+        dwell=None if f.band is None else {"low_ms": round(f.band[0]), "high_ms": round(f.band[1])},
+        reasons=sorted(reasons),
+        signals=f.signals,
+    )
+    first = min(f.bursts, key=lambda b: (b.start, frame.name("target", b.target)))
+    draft.anchor = _anchor(frame.name("target", first.target))
+    draft.campaign_id = _existing_id(draft, recent, cfg) or _new_id(
+        draft.anchor, win.start + first.start * 60_000
+    )
+    return draft
+
+
+def _anchor(name: str) -> str:
+    kind = {"l": "listing", "a": "advertiser", "k": "keyword"}[name[0]]
+    return f"{kind}:{name[2:]}"
+
+
+def _new_id(anchor: str, start_ms: int) -> str:
+    """Derived from the first burst's target and 10-minute bucket: every sweep names it alike."""
+    digest = hashlib.sha256(f"{anchor}|{start_ms // ID_BUCKET_MS}".encode()).hexdigest()
+    return "cmp-" + digest[:20]
+
+
+def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str | None:
+    """The stored campaign this one continues: the same targets, active when this one began."""
+    hold = cfg.member_hold_s * 1000
+    mine = (set(draft.listings), set(draft.keywords), set(draft.accounts) | set(draft.devices))
+    matches = [
+        c
+        for c in recent
+        if c.end_ts + hold >= draft.start_ts
+        and c.start_ts <= draft.end_ts
+        and (
+            mine[0] & set(c.listings)
+            or mine[1] & set(c.keywords)
+            or mine[2] & (set(c.accounts) | set(c.devices))
+        )
+    ]
+    return min(matches, key=lambda c: (c.start_ts, c.campaign_id)).campaign_id if matches else None
+
+
+def _credit(
+    store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Found, c: Campaign
+) -> int:
+    """Credit the members' clicks on the targets that are still charged; returns refunds written."""
+    rows = f.rows[win.cols["charged"][f.rows]]
+    if len(rows) == 0:
+        return 0
+    ids = [frame.click_ids[i] for i in win.rows[rows]]
+    records = store.get_clicks(ids)
+    written = 0
+    now = now_ms()
+    for click_id in ids:
+        record = records.get(click_id)
+        frame.cols["charged"][frame.row_of[click_id]] = False
+        if record is None or record.refund_id or record.decision != CHARGE:
+            continue
+        dwell = record.dwell_ms
+        in_band = bool(
+            c.dwell and dwell is not None and c.dwell["low_ms"] <= dwell <= c.dwell["high_ms"]
+        )
+        evidence = {
+            **record.evidence,
+            "campaign_id": c.campaign_id,
+            "dwell_pattern": in_band,
+            "refund_stage": STAGE_SWEEP,
+        }
+        outcome = decide(evidence, record.click.cost_micros, cfg)
+        refund = new_refund(record, outcome, STAGE_SWEEP, KIND_CREDITED, now)
+        if store.claim_refund(record, refund, outcome):
+            store.put_refund(refund)
+            written += 1
+    return written
+
+
+def list_campaigns(
+    store: Store, start: int | None, end: int | None, limit: int, raw_cursor: str | None,
+    secret: str,
+) -> dict:
+    """Detected campaigns overlapping [from, to], latest activity first, a page at a time."""
+    scope = {"campaigns": True, "from": start, "to": end}
+    after = cursor.decode(secret, scope, raw_cursor)
+    page, last = campaign_store(store).page(start, end, limit, after)
+    return {
+        "campaigns": [c.summary() for c in page],
+        "next_cursor": cursor.encode(secret, scope, last) if last else None,
+    }
 
 
 def get_campaign(store: Store, campaign_id: str) -> dict | None:
-    return None
+    """One campaign with its members and the evidence behind it."""
+    found = campaign_store(store).get(campaign_id)
+    return found.to_json() if found else None

@@ -96,9 +96,7 @@ class Store(Protocol):
     def put_pending_dwell(self, click_id: str, dwell_ms: int) -> ClickRecord | None:
         """Keep a dwell for a click not seen yet; return the stored record if the click exists."""
 
-    def apply_dwell(
-        self, click_id: str, dwell_ms: int, outcome: dict | None, refund: Refund | None
-    ) -> bool:
+    def apply_dwell(self, click_id: str, dwell_ms: int, outcome: dict | None, refund: Refund | None) -> bool:
         """Record a click's first dwell with its new score (and refund claim) in one write.
 
         False if the click already had a dwell, or if `outcome` is given and it was refunded

@@ -190,11 +190,7 @@ class DynamoCampaignStore:
 
     def _query(self, low_end: int, high_end: int | None = None, **kwargs):
         cond = Key("part").eq(PARTITION)
-        cond &= (
-            Key("end_ts").gte(low_end)
-            if high_end is None
-            else Key("end_ts").between(low_end, high_end)
-        )
+        cond &= Key("end_ts").gte(low_end) if high_end is None else Key("end_ts").between(low_end, high_end)
         kwargs = {"IndexName": "by_end", "KeyConditionExpression": cond, **kwargs}
         try:
             while True:

@@ -236,9 +236,7 @@ class DynamoStore:
             return self.get_clicks([click_id])[click_id]
 
     @storage_call
-    def apply_dwell(
-        self, click_id: str, dwell_ms: int, outcome: dict | None, refund: Refund | None
-    ) -> bool:
+    def apply_dwell(self, click_id: str, dwell_ms: int, outcome: dict | None, refund: Refund | None) -> bool:
         # One conditional write records the dwell, the new score and (if any) the refund claim,
         # so a retry after a failure finds either all of it or none of it.
         expr = "SET dwell_ms = :d"

@@ -115,22 +115,22 @@ class MemoryStore:
                 item.setdefault("pending_dwell_ms", dwell_ms)
             return None
 
-    def set_dwell(self, click_id: str, dwell_ms: int) -> bool:
+    def apply_dwell(self, click_id: str, dwell_ms: int, outcome: dict | None, refund: Refund | None) -> bool:
         with self._lock:
             item = self._clicks.get(click_id)
             if item is None or item.get("click") is None or "dwell_ms" in item:
                 return False
+            if outcome is not None and "refund_id" in item:
+                return False  # refunded meanwhile: the refund and its decision stand
             item["dwell_ms"] = dwell_ms
+            if outcome is not None:
+                item["score"] = round(outcome["score"], 4)
+                item["reasons"] = list(outcome["reasons"])
+                item["evidence"] = dict(outcome["evidence"])
+            if refund is not None:
+                item["refund_id"] = refund.refund_id
+                item["decision"] = outcome["decision"]
             return True
-
-    def update_decision(self, click_id: str, decision: dict) -> None:
-        with self._lock:
-            item = self._clicks.get(click_id)
-            if item is None or "refund_id" in item:
-                return  # a refund was claimed meanwhile: it stands, and so does its decision
-            item["score"] = round(decision["score"], 4)
-            item["reasons"] = list(decision["reasons"])
-            item["evidence"] = dict(decision["evidence"])
 
     def claim_refund(self, record: ClickRecord, refund: Refund, decision: dict) -> bool:
         with self._lock:
@@ -153,9 +153,7 @@ class MemoryStore:
             if key not in by_key:
                 by_key[key] = Refund(**{**refund.__dict__, "reasons": list(refund.reasons)})
                 bisect.insort(self._refund_keys.setdefault(refund.advertiser_id, []), key)
-            self._clicks.setdefault(refund.click_id, {"click_id": refund.click_id})[
-                "refund_written"
-            ] = True
+            self._clicks.setdefault(refund.click_id, {"click_id": refund.click_id})["refund_written"] = True
 
     # ---- source activity and identities ----
 
@@ -203,8 +201,7 @@ class MemoryStore:
 
     def _relink(self, key: str, change) -> None:
         state = self._sources.get(key) or SourceState(key=key)
-        self._sources[key] = SourceState(key, state.entries, frozenset(change(state.owners)),
-                                         state.version)
+        self._sources[key] = SourceState(key, state.entries, frozenset(change(state.owners)), state.version)
 
     # ---- queries ----
 
@@ -238,9 +235,7 @@ class MemoryStore:
             picked = []
             while i < len(rows) and rows[i][0] <= high:
                 item = self._clicks[rows[i][1]]
-                picked.append(
-                    AdvertiserClick(rows[i][0], item["click"].cost_micros, item["charged_micros"])
-                )
+                picked.append(AdvertiserClick(rows[i][0], item["click"].cost_micros, item["charged_micros"]))
                 i += 1
         yield from picked
 

@@ -1,0 +1,1 @@
+"""Campaign detection: columnar click frames, pure numpy signals, cohorts and real-time matching."""

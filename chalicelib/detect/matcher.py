@@ -1,0 +1,98 @@
+"""Real-time feedback: clicks and stays that belong to an active campaign, answered from memory.
+
+Loaded once per instance (one per request or stream batch) from the campaigns whose last click is
+recent, then indexed by member identity and by target, so each click costs a few dict lookups.
+"""
+
+from __future__ import annotations
+
+from chalicelib.config import Settings
+from chalicelib.ingest import CampaignMatcher
+from chalicelib.models import Click
+from chalicelib.storage.base import Store
+from chalicelib.storage.campaigns import Campaign, campaign_store
+
+
+def member_keys(click: Click) -> list[str]:
+    """The identities a click can be tied to a campaign by: account, device, shop (not ip: NAT)."""
+    s = click.source
+    keys = []
+    if s.account_id:
+        keys.append("a:" + s.account_id)
+    if s.device_id:
+        keys.append("d:" + s.device_id)
+    if s.seller_id:
+        keys.append("s:" + s.seller_id)
+    return keys
+
+
+def on_target(c: Campaign, click: Click) -> bool:
+    return (
+        click.listing_id in c.listings
+        or click.advertiser_id in c.advertisers
+        or (click.keyword is not None and click.keyword in c.keywords)
+    )
+
+
+class StoreCampaignMatcher(CampaignMatcher):
+    def __init__(self, store: Store, cfg: Settings):
+        self.store = store
+        self.cfg = cfg
+        self._members: dict[str, list[Campaign]] | None = None
+        self._listings: dict[str, list[Campaign]] = {}
+        self._keywords: dict[str, list[Campaign]] = {}
+
+    def _load(self, ts: int) -> None:
+        self._members = {}
+        horizon = ts - max(self.cfg.member_hold_s, self.cfg.target_hold_s) * 1000
+        for c in campaign_store(self.store).ending_after(horizon):
+            for kind, ids in (("a:", c.accounts), ("d:", c.devices), ("s:", c.seller_ids)):
+                for i in ids:
+                    self._members.setdefault(kind + i, []).append(c)
+            if c.dwell:
+                # Honest shoppers of a big advertiser stay ten seconds too: a band on its own
+                # is matched on the attacked listings and keywords only.
+                for listing in c.listings:
+                    self._listings.setdefault(listing, []).append(c)
+                for keyword in c.keywords:
+                    self._keywords.setdefault(keyword, []).append(c)
+
+    def _campaigns_of(self, click: Click) -> dict[str, Campaign]:
+        if self._members is None:
+            self._load(click.ts)
+        found: dict[str, Campaign] = {}
+        for key in member_keys(click):
+            for c in self._members.get(key, ()):
+                found[c.campaign_id] = c
+        return found
+
+    def match(self, clicks: list[Click]) -> dict[str, str]:
+        """Clicks of a campaign's members on its targets while it is active: dropped at once."""
+        hold = self.cfg.member_hold_s * 1000
+        out = {}
+        for click in clicks:
+            for c in sorted(self._campaigns_of(click).values(), key=lambda c: c.campaign_id):
+                if c.start_ts <= click.ts <= c.end_ts + hold and on_target(c, click):
+                    out[click.click_id] = c.campaign_id
+                    break
+        return out
+
+    def match_dwell(self, click: Click, dwell_ms: int) -> str | None:
+        """A stay in an active campaign's band, by one of its members or on one of its targets."""
+        members = self._campaigns_of(click)
+        targets = {
+            c.campaign_id: c
+            for c in self._listings.get(click.listing_id, [])
+            + self._keywords.get(click.keyword or "", [])
+        }
+        for cid in sorted(members.keys() | targets.keys()):
+            c = members.get(cid) or targets[cid]
+            hold = (self.cfg.member_hold_s if cid in members else self.cfg.target_hold_s) * 1000
+            band = c.dwell
+            if (
+                band
+                and c.start_ts <= click.ts <= c.end_ts + hold
+                and band["low_ms"] <= dwell_ms <= band["high_ms"]
+            ):
+                return cid
+        return None
