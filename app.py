@@ -2,7 +2,7 @@
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import lookup, merchant, sweep, validation, wiring
+from chalicelib import lookup, merchant, stream, sweep, validation, wiring
 from chalicelib.auth import ADSERVER, ANALYST, MERCHANT, authenticate, jwt_secret
 from chalicelib.config import VERSION, settings
 from chalicelib.errors import NotFoundError, ServiceUnavailableError
@@ -128,6 +128,19 @@ def get_campaign(campaign_id):
     if found is None:
         raise NotFoundError(f"campaign {campaign_id} is unknown")
     return found
+
+
+@app.on_kinesis_record(
+    stream=stream.STREAM_NAME,
+    batch_size=1000,
+    starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=1,
+)
+def clicks_stream(event):
+    records = event.to_dict()["Records"]
+    response = stream.handle_event(records, wiring.ingest(), stream.parking_from_env(), settings())
+    flush_metrics()
+    return response
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

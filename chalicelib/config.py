@@ -20,6 +20,9 @@ class Settings:
     max_batch: int = 500  # contract: 1 to 500 clicks or dwell reports per request
     max_future_ms: int = 86_400_000  # contract: ts at most 1 day after the server clock
     max_profile_entries: int = 1000  # contract: each seller profile list at most 1000 entries
+    # Stream records scored per pass: bigger passes share more state reads and writes; 1000 is
+    # Kinesis' default batch size, so one Lambda batch is one pass.
+    stream_chunk: int = 1000
 
     # --- source velocity: clicks allowed per window before a source is faster than people ---
     # A shopper rarely opens more than a few sponsored listings a minute; Taobao-style

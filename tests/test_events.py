@@ -32,3 +32,9 @@ def test_scheduled_sweep_event_runs(client):
     event = json.loads(load("scheduled_sweep.json"))
     result = client.lambda_.invoke("scheduled_sweep", event)
     assert result.payload is None
+
+
+def test_kinesis_event_is_scored_with_no_failures(client):
+    event = json.loads(load("kinesis_clicks.json"))
+    result = client.lambda_.invoke("clicks_stream", event)
+    assert result.payload == {"batchItemFailures": []}
