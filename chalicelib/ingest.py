@@ -16,7 +16,7 @@ from chalicelib.models import (
     Refund,
     refund_id_for,
 )
-from chalicelib.observability import logger, metrics_add
+from chalicelib.observability import logger, metrics_add, tracer
 from chalicelib.scoring.decide import decide, dwell_evidence
 from chalicelib.scoring.evidence import activity_entry, click_evidence
 from chalicelib.storage.base import ActivityEntry, ClickRecord, Store, merge_entries
@@ -76,6 +76,7 @@ class ClickIngest:
 
     # ---- clicks ----
 
+    @tracer.capture_method(capture_response=False)
     def score_clicks(self, clicks: list[Click]) -> list[Decision]:
         """Decide every click of a batch; a click seen before returns its stored decision."""
         stored = self.store.get_clicks([c.click_id for c in clicks])
@@ -194,6 +195,7 @@ class ClickIngest:
 
     # ---- dwell ----
 
+    @tracer.capture_method(capture_response=False)
     def report_dwell(self, reports: list[tuple[str, int]]) -> list[dict]:
         """Apply dwell reports: re-score each click, credit a charged click the dwell turns invalid."""
         stored = self.store.get_clicks([cid for cid, _ in reports])

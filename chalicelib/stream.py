@@ -27,8 +27,8 @@ from chalicelib.observability import logger, metrics_add
 from chalicelib.timefmt import now_ms
 from chalicelib.validation import parse_click, parse_dwell
 
-# The stream's name is fixed at packaging time (Chalice wires the event source from it);
-# infra/resources.json creates the stream under the same name.
+# Chalice needs a name at packaging time; infra/resources.json creates the stream (parameter
+# ClicksStreamName, same default) and points the event source at its ARN.
 STREAM_NAME = "clickguard-clicks"
 
 
