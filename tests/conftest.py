@@ -18,6 +18,8 @@ from moto import mock_aws
 from chalicelib.auth import mint_token
 from chalicelib.storage import schema
 
+pytest_plugins = ["tests.dynamodb_local"]
+
 SECRET = "test-secret-" + "x" * 40
 BASE_TS = 1386482589120  # 2013-12-08T14:03:09.120+08:00
 

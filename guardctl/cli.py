@@ -1,0 +1,183 @@
+"""`guardctl`: the click guard's developer command line.
+
+    guardctl token ROLE [--merchant-id ID] [--sub SUB] [--ttl SECONDS] [--secret S]
+    guardctl serve [--port N] [--persist]
+
+Adding a subcommand: write `def _add_<name>(subparsers)` that adds a parser with
+`subparsers.add_parser(...)` and sets `handler=<function(args) -> exit status>` with
+`set_defaults`, and list it in COMMANDS. Import heavy modules inside the handler, so that
+`guardctl token` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SECRET_ENV = "FRAUDGUARD_JWT_SECRET"
+ROLES = ("adserver", "merchant", "analyst")  # chalicelib.auth.ROLES (imported lazily)
+DEFAULT_TTL_S = 12 * 3600
+
+
+class CommandError(Exception):
+    """A usage or environment problem to report in one line (exit status 2)."""
+
+
+def project_dir() -> Path:
+    """The chalice project: this checkout (editable install), else the current directory."""
+    return REPO_ROOT if (REPO_ROOT / "app.py").is_file() else Path.cwd()
+
+
+def ensure_project_importable() -> Path:
+    """Put the project on sys.path: `chalicelib` is not installed, it is imported from there."""
+    root = project_dir()
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return root
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise CommandError(f"{name}={raw!r} is not a number") from None
+
+
+# --- token -------------------------------------------------------------------------------------
+
+
+def signing_secret(explicit: str | None, state_dir: Path | None = None) -> str:
+    """--secret, else FRAUDGUARD_JWT_SECRET, else the secret `make run` keeps in .local/."""
+    from guardctl.localrun import MIN_SECRET_BYTES, default_state_dir, read_secret_file
+
+    secret = explicit or os.environ.get(SECRET_ENV)
+    where = "--secret" if explicit else SECRET_ENV
+    if not secret:
+        state_dir = state_dir or default_state_dir(project_dir())
+        secret = read_secret_file(state_dir)
+        where = str(state_dir / "jwt-secret")
+    if not secret:
+        raise CommandError(
+            f"no signing secret: pass --secret, set {SECRET_ENV}, or start `make run` once "
+            f"(it writes {where})"
+        )
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise CommandError(f"the secret from {where} is shorter than {MIN_SECRET_BYTES} bytes")
+    return secret
+
+
+def run_token(args) -> int:
+    from chalicelib.auth import mint_token
+
+    if args.role == "merchant" and not args.merchant_id:
+        raise CommandError("a merchant token needs --merchant-id")
+    if args.role != "merchant" and args.merchant_id:
+        raise CommandError("--merchant-id is only for merchant tokens")
+    if args.ttl <= 0:
+        raise CommandError("--ttl must be a positive number of seconds")
+    secret = signing_secret(args.secret, args.state_dir)
+    sub = args.sub or (f"merchant-{args.merchant_id}" if args.merchant_id else f"dev-{args.role}")
+    print(mint_token(secret, args.role, sub, merchant_id=args.merchant_id, ttl_s=args.ttl))
+    return 0
+
+
+def _add_token(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "token",
+        help="mint a dev JWT for a role",
+        description=(
+            "Print a signed HS256 JWT for ROLE. The secret is --secret, else "
+            f"${SECRET_ENV}, else .local/jwt-secret (written by `make run`)."
+        ),
+    )
+    parser.add_argument("role", choices=ROLES, metavar="ROLE", help=" | ".join(ROLES))
+    parser.add_argument("--merchant-id", help="the merchant_id claim (merchant tokens)")
+    parser.add_argument("--sub", help="the sub claim (default: dev-ROLE or merchant-ID)")
+    parser.add_argument(
+        "--ttl",
+        type=int,
+        default=DEFAULT_TTL_S,
+        metavar="SECONDS",
+        help=f"lifetime in seconds (default {DEFAULT_TTL_S})",
+    )
+    parser.add_argument("--secret", help=f"signing secret (default ${SECRET_ENV})")
+    parser.add_argument("--state-dir", type=Path, help=argparse.SUPPRESS)
+    parser.set_defaults(handler=run_token)
+
+
+# --- serve -------------------------------------------------------------------------------------
+
+
+def run_serve(args) -> int:
+    from guardctl import localrun
+
+    return localrun.serve(
+        port=args.port,
+        persist=args.persist,
+        project_dir=project_dir(),
+        state_dir=args.state_dir,
+    )
+
+
+def _add_serve(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the guard locally on DynamoDB Local (what `make run` runs)",
+        description=(
+            "Serve chalice local (stage `local`) on http://127.0.0.1:PORT over an embedded "
+            "DynamoDB Local, until Ctrl-C. Tables start empty unless --persist."
+        ),
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=_env_int("PORT", 8000),
+        help="HTTP port (default $PORT or 8000)",
+    )
+    parser.add_argument(
+        "--persist",
+        action="store_true",
+        default=_env_flag("PERSIST"),
+        help="keep tables in .local/dynamodb across runs (default: $PERSIST=1, else in memory)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        help="where the secret, the DynamoDB Local log and data go (default .local/)",
+    )
+    parser.set_defaults(handler=run_serve)
+
+
+# --- main --------------------------------------------------------------------------------------
+
+COMMANDS = [_add_token, _add_serve]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="guardctl", description="click guard developer tools")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    ensure_project_importable()
+    try:
+        args = build_parser().parse_args(argv)
+        return args.handler(args) or 0
+    except CommandError as exc:
+        print(f"guardctl: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
