@@ -26,7 +26,8 @@ LOCAL_TIER_FILES ?= tests/test_app.py tests/test_events.py tests/chalicelib/test
 export TIMEFORMAT := took %0R s
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help deps run test test-moto test-local lint clean distclean
+CHROMIUM ?= /usr/bin/chromium
+.PHONY: help deps browser-deps run test test-moto test-local test-browser lint clean distclean
 
 help: ## this list (a target documents itself with a trailing double-hash comment)
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -44,6 +45,10 @@ $(PIP_STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --no-deps --editable .
 	touch $@
 
+browser-deps: ## Debian's Chromium (and a CJK font) for the dashboard's browser test
+	test -x $(CHROMIUM) || { apt-get update -qq && \
+		apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; }
+
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -60,7 +65,7 @@ lint: deps ## ruff
 
 test-moto: deps ## the fast tier: every test not marked dynamodb_local, on moto
 	@echo "== tests on moto"
-	time CLICKGUARD_DYNAMODB=moto $(PYTEST) -m "not dynamodb_local"
+	time CLICKGUARD_DYNAMODB=moto $(PYTEST) -m "not dynamodb_local and not browser"
 
 test-local: deps ## the DynamoDB Local tier
 	@echo "== tests on DynamoDB Local: $(LOCAL_TIER_FILES)"
@@ -68,7 +73,11 @@ test-local: deps ## the DynamoDB Local tier
 	@echo "== tests marked dynamodb_local"
 	time CLICKGUARD_DYNAMODB=local $(PYTEST) -m dynamodb_local
 
-test: lint test-moto test-local ## lint, moto tier, DynamoDB Local tier (what CI runs)
+test-browser: deps browser-deps ## the dashboard in headless Chromium against guardctl serve
+	@echo "== browser tests"
+	time $(PYTEST) -m browser
+
+test: lint test-moto test-local test-browser ## lint, moto tier, DynamoDB Local tier, browser (CI)
 
 # In this order, even under `make -j`: lint is quickest to fail, moto tier before DynamoDB Local.
 .NOTPARALLEL:

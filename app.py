@@ -2,7 +2,7 @@
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import lookup, merchant, stream, sweep, validation, wiring
+from chalicelib import lookup, merchant, stream, sweep, validation, web, wiring
 from chalicelib.auth import ADSERVER, ANALYST, MERCHANT, authenticate, jwt_secret
 from chalicelib.config import VERSION, settings
 from chalicelib.errors import NotFoundError, ServiceUnavailableError
@@ -16,6 +16,12 @@ wiring.load_deployed_secret()
 def caller(*roles):
     """The authenticated principal, if it holds one of `roles` (401 / 403 otherwise)."""
     return authenticate(app.current_request.headers).require(*roles)
+
+
+def merchant_reader(merchant_id):
+    """A caller allowed to read this merchant's data: the merchant itself, or an analyst."""
+    who = caller(MERCHANT, ANALYST)
+    return who.require_merchant_access(validation.parse_id(merchant_id, "merchant_id"))
 
 
 def body():
@@ -38,6 +44,26 @@ def retry_after_and_metrics(event, get_response):
 @app.route("/v1/health")
 def health():
     return {"status": "ok", "version": VERSION}
+
+
+@app.route("/v1/openapi.json")
+def openapi_document():
+    return web.openapi_document(app.current_request)
+
+
+@app.route("/dashboard")
+def dashboard():
+    return web.dashboard_page(app.current_request)
+
+
+@app.route("/dashboard/app.js")
+def dashboard_script():
+    return web.dashboard_asset("app.js", app.current_request)
+
+
+@app.route("/dashboard/style.css")
+def dashboard_style():
+    return web.dashboard_asset("style.css", app.current_request)
 
 
 @app.route("/v1/clicks", methods=["POST"])
@@ -70,7 +96,7 @@ def get_click(click_id):
 
 @app.route("/v1/merchants/{merchant_id}/refunds")
 def list_refunds(merchant_id):
-    caller(MERCHANT, ANALYST).require_merchant_access(merchant_id)
+    merchant_reader(merchant_id)
     q = params()
     query = {
         "from": validation.query_time(q, "from"),
@@ -92,7 +118,7 @@ def list_refunds(merchant_id):
 
 @app.route("/v1/merchants/{merchant_id}/refunds/summary")
 def refunds_summary(merchant_id):
-    caller(MERCHANT, ANALYST).require_merchant_access(merchant_id)
+    merchant_reader(merchant_id)
     q = params()
     return merchant.summary(
         wiring.store(),
@@ -118,6 +144,8 @@ def list_campaigns():
         validation.query_time(q, "from"),
         validation.query_time(q, "to"),
         validation.query_limit(q, settings()),
+        q.get("cursor"),
+        jwt_secret(),
     )
 
 

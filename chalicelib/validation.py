@@ -11,8 +11,8 @@ from chalicelib.errors import RequestTooLargeError, invalid
 from chalicelib.models import REASON_CODES, Click, SellerProfile, Source
 from chalicelib.timefmt import now_ms, parse_time
 
-CLICK_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-CURRENCY = re.compile(r"^[A-Z]{3}$")
+CLICK_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+CURRENCY = re.compile(r"[A-Z]{3}")
 # C0 controls and DEL are never part of an id, keyword or agent string.
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_MICROS = 10**12
@@ -73,9 +73,12 @@ def _ip(value, where: str) -> str:
     if not isinstance(value, str) or len(value) > 64:
         raise invalid(where, "must be an IPv4 or IPv6 address")
     try:
-        return str(ipaddress.ip_address(value))
+        addr = ipaddress.ip_address(value)
     except ValueError:
         raise invalid(where, "must be an IPv4 or IPv6 address") from None
+    if getattr(addr, "scope_id", None):  # a zone (fe80::1%eth0) names a host's interface, not a source
+        raise invalid(where, "must be an IPv4 or IPv6 address without a zone")
+    return str(addr)
 
 
 def _batch(body: dict, key: str, cfg: Settings) -> list:
@@ -95,7 +98,7 @@ def parse_click(obj: dict, path: str, cfg: Settings, server_now_ms: int) -> Clic
     click_id = obj.get("click_id")
     if click_id is None:
         raise invalid(f"{path}.click_id", "is required")
-    if not isinstance(click_id, str) or not CLICK_ID.match(click_id):
+    if not isinstance(click_id, str) or not CLICK_ID.fullmatch(click_id):
         raise invalid(f"{path}.click_id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -")
     if obj.get("ts") is None:
         raise invalid(f"{path}.ts", "is required")
@@ -110,7 +113,7 @@ def parse_click(obj: dict, path: str, cfg: Settings, server_now_ms: int) -> Clic
     currency = obj.get("currency", "CNY")
     if currency is None:
         currency = "CNY"
-    if not isinstance(currency, str) or not CURRENCY.match(currency):
+    if not isinstance(currency, str) or not CURRENCY.fullmatch(currency):
         raise invalid(f"{path}.currency", "must be an ISO 4217 code such as CNY")
     keyword = _string(obj, "keyword", path, 256, min_len=0)
     category = _string(obj, "category", path, 128, min_len=0)
@@ -156,7 +159,7 @@ def parse_dwell(body: dict, cfg: Settings) -> list[tuple[str, int]]:
     for i, obj in enumerate(_batch(body, "dwell", cfg)):
         path = f"dwell[{i}]"
         click_id = obj.get("click_id")
-        if not isinstance(click_id, str) or not CLICK_ID.match(click_id):
+        if not isinstance(click_id, str) or not CLICK_ID.fullmatch(click_id):
             raise invalid(f"{path}.click_id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -")
         out.append((click_id, _integer(obj, "dwell_ms", path, 0, MAX_DWELL_MS, required=True)))
     return out

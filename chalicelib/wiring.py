@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from functools import lru_cache
 
 import boto3
@@ -12,11 +13,16 @@ from chalicelib.config import Settings, Tables, settings, tables
 from chalicelib.ingest import ClickIngest
 from chalicelib.storage.dynamodb import CLIENT_CONFIG, DynamoStore
 
+_SESSION_LOCK = threading.Lock()
+
 
 @lru_cache(maxsize=8)
 def _resource(endpoint: str | None, region: str):
     # One resource per endpoint, reused across invocations (connection pooling, warm starts).
-    return boto3.resource("dynamodb", config=CLIENT_CONFIG, region_name=region)
+    # Its own session, built under a lock: boto3's default session is not safe to build clients
+    # from in several threads at once (chalice local serves requests on threads).
+    with _SESSION_LOCK:
+        return boto3.session.Session().resource("dynamodb", config=CLIENT_CONFIG, region_name=region)
 
 
 @lru_cache(maxsize=8)
