@@ -2,6 +2,9 @@
 
     guardctl token ROLE [--merchant-id ID] [--sub SUB] [--ttl SECONDS] [--secret S]
     guardctl serve [--port N] [--persist]
+    guardctl simulate [--seed N] [--hours H] [--out FILE.jsonl]
+    guardctl replay FILE.jsonl [--url URL] [--batch N] [--sweep-every SECONDS]
+    guardctl refunds MERCHANT [--url URL] [--from T] [--to T] [--reason CODE] [--limit N]
 
 Adding a subcommand: write `def _add_<name>(subparsers)` that adds a parser with
 `subparsers.add_parser(...)` and sets `handler=<function(args) -> exit status>` with
@@ -156,9 +159,128 @@ def _add_serve(subparsers) -> None:
     parser.set_defaults(handler=run_serve)
 
 
+# --- simulate, replay, refunds -------------------------------------------------------------------
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def run_simulate(args) -> int:
+    from collections import Counter
+
+    from guardctl.simulator import SimConfig, simulate, write_jsonl
+    from guardctl.tables import render
+
+    day = simulate(SimConfig(seed=args.seed, hours=args.hours, organic_clicks=args.organic_clicks))
+    write_jsonl(day, args.out)
+    counts = Counter(label["traffic"] for label in day.labels.values())
+    rows = [(traffic, f"{n:,}") for traffic, n in counts.most_common()]
+    rows.append(("attacks", ", ".join(a["attack_id"] for a in day.attacks)))
+    print(render(("traffic", "clicks"), rows))
+    print(f"wrote {args.out} and {args.out}.labels.json")
+    return 0
+
+
+def _add_simulate(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="write a simulated, labelled marketplace day as JSONL",
+        description="Organic shoppers, sellers who shop, a pre-sale surge, a viral listing and the "
+        "attacks of the seeds, as JSONL that `guardctl replay` sends to a guard.",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--hours", type=float, default=24.0, help="span of event time (default 24)")
+    parser.add_argument("--organic-clicks", type=int, default=20_000, help="organic volume over the span")
+    parser.add_argument("--out", type=Path, default=Path("day.jsonl"))
+    parser.set_defaults(handler=run_simulate)
+
+
+def _tokens(args) -> dict[str, str]:
+    from chalicelib.auth import mint_token
+
+    secret = signing_secret(args.secret, None)
+    return {role: mint_token(secret, role, f"guardctl-{role}") for role in ("adserver", "analyst")}
+
+
+def run_replay(args) -> int:
+    from guardctl import replay
+
+    if not args.file.is_file():
+        raise CommandError(f"{args.file} does not exist (make one with `guardctl simulate`)")
+    stats = replay.replay(
+        args.file,
+        args.url,
+        _tokens(args),
+        batch_size=args.batch,
+        sweep_every_s=args.sweep_every,
+        progress=None if args.quiet else replay.progress_bar(),
+    )
+    print(replay.summary_table(stats))
+    return 0
+
+
+def _add_replay(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "replay",
+        help="stream recorded clicks and dwell reports to a guard, in time order",
+        description="Send seller profiles, then clicks and dwell reports in event-time order, with "
+        "a sweep every minute of event time; ends with a summary table.",
+    )
+    parser.add_argument("file", type=Path, metavar="FILE.jsonl")
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"the guard (default {DEFAULT_URL})")
+    parser.add_argument("--batch", type=int, default=500, help="clicks or dwell reports per request")
+    parser.add_argument(
+        "--sweep-every", type=int, default=60, metavar="SECONDS", help="event time between sweeps (0: none)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--secret", help=f"signing secret (default ${SECRET_ENV} or .local/jwt-secret)")
+    parser.set_defaults(handler=run_replay)
+
+
+def run_refunds(args) -> int:
+    import urllib.parse
+
+    from chalicelib.auth import mint_token
+    from guardctl.replay import GuardClient, ReplayStats, refunds_rows
+    from guardctl.tables import render
+
+    token = mint_token(signing_secret(args.secret, None), "merchant", "guardctl", merchant_id=args.merchant)
+    guard = GuardClient(args.url, ReplayStats())
+    query = {k: v for k, v in (("from", args.frm), ("to", args.to), ("reason", args.reason)) if v}
+    refunds, cursor = [], None
+    while len(refunds) < args.limit:
+        page_query = {**query, "limit": min(1000, args.limit - len(refunds))}
+        if cursor:
+            page_query["cursor"] = cursor
+        merchant = urllib.parse.quote(args.merchant, safe="")
+        path = f"/v1/merchants/{merchant}/refunds?{urllib.parse.urlencode(page_query)}"
+        page = guard.call("GET", path, token)
+        refunds += page["refunds"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    header = ("click time (UTC)", "click", "listing", "keyword", "amount", "stage", "reasons")
+    print(render(header, refunds_rows(refunds)))
+    print(f"{len(refunds):,} refunds" + (" (more: raise --limit)" if cursor else ""))
+    return 0
+
+
+def _add_refunds(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "refunds", help="a merchant's refunds as a table", description="Newest click first."
+    )
+    parser.add_argument("merchant", metavar="MERCHANT")
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"the guard (default {DEFAULT_URL})")
+    parser.add_argument("--from", dest="frm", help="click time from (RFC 3339 or epoch ms)")
+    parser.add_argument("--to", help="click time to")
+    parser.add_argument("--reason", help="one reason code, e.g. BOT_AGENT")
+    parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--secret", help=f"signing secret (default ${SECRET_ENV} or .local/jwt-secret)")
+    parser.set_defaults(handler=run_refunds)
+
+
 # --- main --------------------------------------------------------------------------------------
 
-COMMANDS = [_add_token, _add_serve]
+COMMANDS = [_add_token, _add_serve, _add_simulate, _add_replay, _add_refunds]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -124,3 +124,17 @@ def test_console_script_works_from_any_directory(tmp_path):
     assert result.returncode == 0, result.stderr
     principal = authenticate(bearer(result.stdout.strip()))
     assert (principal.role, principal.merchant_id) == ("merchant", "S7")
+
+
+def test_simulate_writes_a_replayable_day(tmp_path, capsys):
+    from guardctl.cli import main
+    from guardctl.replay import read_events
+
+    out = tmp_path / "day.jsonl"
+    args = ["simulate", "--seed", "3", "--hours", "2", "--organic-clicks", "400", "--out", str(out)]
+    assert main(args) == 0
+    assert "traffic" in capsys.readouterr().out
+    sellers, events = read_events(out)
+    assert sellers and events
+    assert [e["ts_ms"] for e in events] == sorted(e["ts_ms"] for e in events)
+    assert (tmp_path / "day.jsonl.labels.json").is_file()
