@@ -27,7 +27,7 @@ export TIMEFORMAT := took %0R s
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 CHROMIUM ?= /usr/bin/chromium
-.PHONY: help deps browser-deps run test test-moto test-local test-browser lint clean distclean
+.PHONY: help deps browser-deps run test test-moto test-local test-browser lint eval clean distclean
 
 help: ## this list (a target documents itself with a trailing double-hash comment)
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -62,6 +62,9 @@ run: deps ## serve on http://127.0.0.1:8000 (PORT=...) over DynamoDB Local; PERS
 
 lint: deps ## ruff
 	$(BIN)/ruff check .
+
+eval: deps ## detection quality on simulated days (tuning and held-out seeds); ARGS="--seeds 11"
+	$(PY) -m guardctl.evaluate $(ARGS)
 
 test-moto: deps ## the fast tier: every test not marked dynamodb_local, on moto
 	@echo "== tests on moto"

@@ -100,10 +100,15 @@ class Settings:
     cohort_min_dwells: int = 12
     # Lockstep (CopyCatch, SynchroTrap CCS 2014): this share of a burst's sources already seen in
     # another burst at another time. Shoppers seldom meet twice in unrelated bursts.
-    repeat_share: float = 0.3
-    # Rival linkage as corroboration: in honest cohorts a few percent of clicks are rivals'.
-    rival_share: float = 0.3
-    # Bursts whose cohorts share this much (of the smaller one) are one campaign.
+    repeat_share: float = 0.5
+    # A click in a suspect burst is the attack's when its posterior odds reach 19 (95%): prior
+    # odds from the burst's excess over baseline, times the likelihood ratios of its own stay,
+    # of its source coming back in other bursts and of rival linkage. Ratios are clipped so no
+    # single signal decides alone.
+    member_odds: float = 19.0
+    max_likelihood_ratio: float = 100.0
+    # Bursts sharing this many credited sources, and this share of the smaller side, are one
+    # campaign (the same crew on its next target).
     link_containment: float = 0.25
     link_min_shared: int = 5
     # The prescribed stay: the shortest (log) interval holding half the cohort's stays is its
@@ -111,18 +116,39 @@ class Settings:
     # widened by its own width each side it covers +-2 sigma of a log-normal jitter.
     band_core_share: float = 0.5
     band_widen: float = 1.0
+    # A listing is matched on the band alone while the campaign's credited clicks are at least
+    # half of its clicks: when honest shoppers crowd it (viral), a stay in the band is no proof.
+    band_listing_share: float = 0.5
     # Real-time feedback: a member's clicks on the campaign's targets are dropped for this long
-    # after its last seen click (siege waves come back within hours, seeds 2011); stays on a
-    # target that match the campaign's band are credited while it is this recent.
-    member_hold_s: int = 3 * 3600
-    target_hold_s: int = 1800
+    # after the campaign's last credited click: a siege's waves come back every 30-90 minutes
+    # (seeds 2011/2013: 3-6 announcements over an afternoon).
+    # Anyone's stay in the band on an attacked listing is credited until this long after the
+    # listing's own last credited click: a sweep interval and a detection lag, with margin
+    # (a keyword sweep moves on after 5-12 minutes, seeds 2013).
+    member_hold_s: int = 5400
+    target_hold_s: int = 600
     # Dwell reports and refunds keep changing for a while after a click: each sweep re-reads the
-    # last 15 minutes (an organic stay outlasts that with probability < 1e-3 at shape 0.7).
-    sweep_reread_s: int = 900
+    # last 5 minutes. An organic stay outlasts that with probability 0.7% at shape 0.7 (its dwell
+    # then counts as unknown, which is neutral evidence); a scripted one never does.
+    sweep_reread_s: int = 300
 
     # --- queries ---
     default_page: int = 100
     max_page: int = 1000
+
+    # --- scale ---
+    # Write sharding of hot keys (one DynamoDB partition takes 1,000 WCU/s). A merchant's clicks
+    # are spread over this many summary-index keys (a Double-11 flagship store takes thousands of
+    # clicks a second); readers query every shard. Only ever raise it: readers cover old shards.
+    advertiser_shards: int = 4
+    # A source key (a carrier NAT ip or subnet) whose ring of `source_ring_size` clicks spans
+    # less than this many seconds is hot: its new activity is spread over this many shard items.
+    source_hot_span_s: int = 60
+    source_hot_shards: int = 8
+    # The newest event time is kept on this many items (every batch of every shard notes it).
+    event_time_shards: int = 8
+    # Clicks per activity page (the sweep's input: one item per batch and time bucket).
+    page_clicks: int = 400
 
     @property
     def max_window_s(self) -> int:

@@ -67,6 +67,10 @@ class CampaignMatcher:
     def match(self, clicks: list[Click]) -> dict[str, str]:
         return {}
 
+    def match_dwell(self, click: Click, dwell_ms: int) -> str | None:
+        """The campaign whose prescribed stay this dwell matches, if the click is in its reach."""
+        return None
+
 
 class ClickIngest:
     def __init__(self, store: Store, cfg: Settings, campaigns: CampaignMatcher | None = None):
@@ -102,6 +106,8 @@ class ClickIngest:
             conflict = replayed and record.fingerprint != click.fingerprint()
             results.append(decision_of(record, replayed=replayed, conflict=conflict))
             answered.add(click.click_id)
+        # The sweep's view, replays included: a retry of a batch cut off before this heals it.
+        self.store.index_clicks([stored[cid] for cid in dict.fromkeys(c.click_id for c in clicks)])
         return results
 
     def _score_new(self, clicks: list[Click]) -> tuple[dict[str, ClickRecord], set[str]]:
@@ -215,6 +221,8 @@ class ClickIngest:
                 results.append({"click_id": click_id, "status": status, "decision": None})
             else:
                 results.append({**decision_of(record).to_json(), "status": status})
+        changed = [r for cid in seen if (r := stored.get(cid)) and r.click and r.dwell_ms is not None]
+        self.store.index_clicks(changed, changes_only=True)
         return results
 
     def _keep_pending(self, click_id, dwell_ms, record, stored) -> str:
@@ -235,6 +243,10 @@ class ClickIngest:
         outcome, refund = None, None
         if record.refund_id is None:  # a refunded click is never charged again
             evidence = {**record.evidence, **dwell_evidence(dwell_ms, self.cfg)}
+            campaign_id = self.campaigns.match_dwell(record.click, dwell_ms)
+            if campaign_id:
+                # The stay matches an active campaign's prescribed band: credited now, not at a sweep.
+                evidence.update(campaign_id=campaign_id, dwell_pattern=True)
             outcome = decide(evidence, record.click.cost_micros, self.cfg)
             if outcome["decision"] == DROP:
                 outcome["evidence"] = {**evidence, "refund_stage": STAGE_DWELL}

@@ -50,7 +50,7 @@ def run_sweep(store: Store, cfg: Settings, until: int | None) -> dict:
     recent = campaigns.ending_after(win.start - cfg.member_hold_s * 1000)
     out, written = [], 0
     for f in found:
-        if len(f.rows) == 0:
+        if len(f.credited) == 0:
             continue
         draft = _campaign(f, win, frame, until, recent, cfg)
         stored, changed = campaigns.merge(draft)
@@ -86,10 +86,14 @@ def _frame(store: Store, cfg: Settings, until: int) -> ClickFrame:
     return cached
 
 
-def _names(frame: ClickFrame, ids, prefix: str) -> list[str]:
-    return sorted(
-        n[len(prefix) :] for n in (frame.name("source", int(i)) for i in ids) if n.startswith(prefix)
-    )
+def _sources_by_kind(frame: ClickFrame, ids) -> dict[str, list[str]]:
+    """Source names grouped by kind prefix ("a", "d", "i", "s"), sorted."""
+    out: dict[str, list[str]] = {"a": [], "d": [], "i": [], "s": []}
+    names = frame.names["source"].names
+    for i in ids.tolist():
+        name = names[i]
+        out[name[0]].append(name[2:])
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def _campaign(
@@ -97,17 +101,23 @@ def _campaign(
 ) -> Campaign:
     cols = win.cols
     rows = f.rows
-    ts = cols["ts"][rows]
+    # Targets: what the credited clicks hit and what burst. Members' other clicks stay out, so
+    # real-time matching by target does not spread to listings the attack never aimed at.
     target_names = {
-        column: sorted({frame.name("target", int(t))[2:] for t in np.unique(cols[column][rows])})
+        column: sorted(
+            {frame.name("target", int(t))[2:] for t in np.unique(cols[column][f.credited])}
+            | {frame.name("target", t)[2:] for t in f.targets[column]}
+        )
         for column in ("listing", "advertiser")
     }
     keywords = sorted(frame.name("target", t)[2:] for t in f.targets["keyword"])
-    sources = np.unique(
-        np.concatenate([cols[k][rows] for k in ("account", "device", "ip", "seller")])
-    )
-    sources = sources[sources >= 0]
-    start, end = int(ts.min()), int(ts.max())
+    sources = np.unique(np.concatenate([cols[k][rows] for k in ("account", "device", "ip", "seller")]))
+    members = _sources_by_kind(frame, sources[sources >= 0])
+    # The span of the attack is that of its credited clicks: members' later clicks on the same
+    # targets are credited too but must not keep the campaign's band matching alive for hours.
+    credited_ts = cols["ts"][f.credited]
+    start, end = int(credited_ts.min()), int(credited_ts.max())
+    last_hit = {frame.name("target", listing)[2:]: ts for listing, ts in f.hits.items()}
     reasons = [COORDINATED_CAMPAIGN]
     if f.band is not None:
         reasons.append(DWELL_PATTERN)
@@ -124,11 +134,12 @@ def _campaign(
         advertisers=target_names["advertiser"],
         listings=target_names["listing"],
         keywords=keywords,
-        accounts=_names(frame, sources, "a:"),
-        devices=_names(frame, sources, "d:"),
-        ips=_names(frame, sources, "i:"),
-        seller_ids=_names(frame, sources, "s:"),
+        accounts=members["a"],
+        devices=members["d"],
+        ips=members["i"],
+        seller_ids=members["s"],
         dwell=None if f.band is None else {"low_ms": round(f.band[0]), "high_ms": round(f.band[1])},
+        hits=last_hit,
         reasons=sorted(reasons),
         signals=f.signals,
     )
@@ -152,26 +163,24 @@ def _new_id(anchor: str, start_ms: int) -> str:
 
 
 def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str | None:
-    """The stored campaign this one continues: the same targets, active when this one began."""
+    """The stored campaign this one continues: active when it began, on its listings or crew."""
     hold = cfg.member_hold_s * 1000
-    mine = (set(draft.listings), set(draft.keywords), set(draft.accounts) | set(draft.devices))
+    listings = set(draft.listings)
+    crew = set(draft.accounts) | set(draft.devices)
     matches = [
         c
         for c in recent
         if c.end_ts + hold >= draft.start_ts
         and c.start_ts <= draft.end_ts
         and (
-            mine[0] & set(c.listings)
-            or mine[1] & set(c.keywords)
-            or mine[2] & (set(c.accounts) | set(c.devices))
+            listings & set(c.listings)
+            or len(crew & (set(c.accounts) | set(c.devices))) >= cfg.link_min_shared
         )
     ]
     return min(matches, key=lambda c: (c.start_ts, c.campaign_id)).campaign_id if matches else None
 
 
-def _credit(
-    store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Found, c: Campaign
-) -> int:
+def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Found, c: Campaign) -> int:
     """Credit the members' clicks on the targets that are still charged; returns refunds written."""
     rows = f.rows[win.cols["charged"][f.rows]]
     if len(rows) == 0:
@@ -186,9 +195,7 @@ def _credit(
         if record is None or record.refund_id or record.decision != CHARGE:
             continue
         dwell = record.dwell_ms
-        in_band = bool(
-            c.dwell and dwell is not None and c.dwell["low_ms"] <= dwell <= c.dwell["high_ms"]
-        )
+        in_band = bool(c.dwell and dwell is not None and c.dwell["low_ms"] <= dwell <= c.dwell["high_ms"])
         evidence = {
             **record.evidence,
             "campaign_id": c.campaign_id,
@@ -204,7 +211,11 @@ def _credit(
 
 
 def list_campaigns(
-    store: Store, start: int | None, end: int | None, limit: int, raw_cursor: str | None,
+    store: Store,
+    start: int | None,
+    end: int | None,
+    limit: int,
+    raw_cursor: str | None,
     secret: str,
 ) -> dict:
     """Detected campaigns overlapping [from, to], latest activity first, a page at a time."""

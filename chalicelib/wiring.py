@@ -10,6 +10,7 @@ import boto3
 
 from chalicelib.auth import SECRET_ENV
 from chalicelib.config import Settings, Tables, settings, tables
+from chalicelib.detect.matcher import StoreCampaignMatcher
 from chalicelib.ingest import ClickIngest
 from chalicelib.storage.dynamodb import CLIENT_CONFIG, DynamoStore
 
@@ -37,7 +38,8 @@ def store() -> DynamoStore:
 
 
 def ingest() -> ClickIngest:
-    return ClickIngest(store(), settings())
+    # One matcher per request: it loads the active campaigns once, on the first click it sees.
+    return ClickIngest(store(), settings(), StoreCampaignMatcher(store(), settings()))
 
 
 def load_deployed_secret() -> None:

@@ -82,7 +82,7 @@ class ClickFrame:
                 dwell_col[row] = dwell
                 charged_col[row] = charged
                 continue
-            self.row_of[r.click_id] = len(self.click_ids) + len(new["ts"])
+            self.row_of[r.click_id] = len(self.click_ids)
             self.click_ids.append(r.click_id)
             s = c.source
             account = source("a:" + s.account_id) if s.account_id else NONE
@@ -116,7 +116,3 @@ class ClickFrame:
             self.cols[name] = self.cols[name][keep]
         self.click_ids = [cid for cid, k in zip(self.click_ids, keep.tolist(), strict=True) if k]
         self.row_of = {cid: i for i, cid in enumerate(self.click_ids)}
-
-    def live(self) -> np.ndarray:
-        """Indices of the rows inside the look-back."""
-        return np.flatnonzero(self.cols["ts"] >= self.low)

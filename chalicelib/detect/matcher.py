@@ -27,11 +27,8 @@ def member_keys(click: Click) -> list[str]:
 
 
 def on_target(c: Campaign, click: Click) -> bool:
-    return (
-        click.listing_id in c.listings
-        or click.advertiser_id in c.advertisers
-        or (click.keyword is not None and click.keyword in c.keywords)
-    )
+    """One of the listings the campaign hit: members also shop, on the same keywords and shops."""
+    return click.listing_id in c.listings
 
 
 class StoreCampaignMatcher(CampaignMatcher):
@@ -40,7 +37,6 @@ class StoreCampaignMatcher(CampaignMatcher):
         self.cfg = cfg
         self._members: dict[str, list[Campaign]] | None = None
         self._listings: dict[str, list[Campaign]] = {}
-        self._keywords: dict[str, list[Campaign]] = {}
 
     def _load(self, ts: int) -> None:
         self._members = {}
@@ -50,12 +46,10 @@ class StoreCampaignMatcher(CampaignMatcher):
                 for i in ids:
                     self._members.setdefault(kind + i, []).append(c)
             if c.dwell:
-                # Honest shoppers of a big advertiser stay ten seconds too: a band on its own
-                # is matched on the attacked listings and keywords only.
-                for listing in c.listings:
+                # Honest shoppers stay ten seconds too: a band on its own is matched only on the
+                # attacked listings (not on their advertisers' or keywords' other listings).
+                for listing in c.hits:
                     self._listings.setdefault(listing, []).append(c)
-                for keyword in c.keywords:
-                    self._keywords.setdefault(keyword, []).append(c)
 
     def _campaigns_of(self, click: Click) -> dict[str, Campaign]:
         if self._members is None:
@@ -80,19 +74,15 @@ class StoreCampaignMatcher(CampaignMatcher):
     def match_dwell(self, click: Click, dwell_ms: int) -> str | None:
         """A stay in an active campaign's band, by one of its members or on one of its targets."""
         members = self._campaigns_of(click)
-        targets = {
-            c.campaign_id: c
-            for c in self._listings.get(click.listing_id, [])
-            + self._keywords.get(click.keyword or "", [])
-        }
+        targets = {c.campaign_id: c for c in self._listings.get(click.listing_id, [])}
         for cid in sorted(members.keys() | targets.keys()):
             c = members.get(cid) or targets[cid]
-            hold = (self.cfg.member_hold_s if cid in members else self.cfg.target_hold_s) * 1000
+            if cid in members:
+                active = c.start_ts <= click.ts <= c.end_ts + self.cfg.member_hold_s * 1000
+            else:
+                last = c.hits[click.listing_id]
+                active = c.start_ts <= click.ts <= last + self.cfg.target_hold_s * 1000
             band = c.dwell
-            if (
-                band
-                and c.start_ts <= click.ts <= c.end_ts + hold
-                and band["low_ms"] <= dwell_ms <= band["high_ms"]
-            ):
+            if active and band and band["low_ms"] <= dwell_ms <= band["high_ms"]:
                 return cid
         return None

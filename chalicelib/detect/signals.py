@@ -59,16 +59,22 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
+def log_iqr(dwell_ms: np.ndarray) -> float:
+    """Interquartile range of log stays: how spread a cohort's time on the page is."""
+    d = dwell_ms[np.isfinite(dwell_ms) & (dwell_ms > 0)]
+    if len(d) < 4:
+        return float("nan")
+    q1, q3 = np.percentile(np.log(d), [25, 75])
+    return float(q3 - q1)
+
+
 def weibull_shape(dwell_ms: np.ndarray) -> float:
     """Weibull shape of stays from the spread of their logs: organic < 1, a script or a band far above.
 
     Quartiles, not moments, so a few camouflaged stays mixed into a scripted cohort do not hide it.
     """
-    d = dwell_ms[np.isfinite(dwell_ms) & (dwell_ms > 0)]
-    if len(d) < 4:
-        return float("nan")
-    q1, q3 = np.percentile(np.log(d), [25, 75])
-    return WEIBULL_LOG_IQR / max(q3 - q1, 1e-6)
+    spread = log_iqr(dwell_ms)
+    return WEIBULL_LOG_IQR / max(spread, 1e-6) if np.isfinite(spread) else float("nan")
 
 
 def dwell_band(dwell_ms: np.ndarray, core_share: float, widen: float) -> tuple[float, float]:
@@ -90,10 +96,3 @@ def first_clicks(person: np.ndarray, ts: np.ndarray) -> np.ndarray:
     first = np.ones(len(person), dtype=bool)
     first[order[1:]] = person[order[1:]] != person[order[:-1]]
     return first
-
-
-def containment(a: np.ndarray, b: np.ndarray) -> float:
-    """Share of the smaller cohort found in the other: the same crew back for another burst."""
-    if len(a) == 0 or len(b) == 0:
-        return 0.0
-    return len(np.intersect1d(a, b, assume_unique=True)) / min(len(a), len(b))

@@ -10,7 +10,7 @@ from chalicelib.models import SellerProfile, Source
 from chalicelib.storage.base import ActivityEntry
 
 # Headless browsers and automation frameworks that the crawler list does not name as such.
-AUTOMATION_MARKERS = ("headless", "phantomjs", "selenium", "webdriver", "puppeteer", "playwright")
+AUTOMATION_MARKERS = ("headless", "phantomjs", "selenium", "webdriver", "puppeteer", "playwright", "java/")
 
 
 def window_counts(

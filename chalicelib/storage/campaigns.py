@@ -11,7 +11,7 @@ import base64
 import json
 import threading
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol
 
@@ -45,13 +45,30 @@ class Campaign:
     seller_ids: list[str] = field(default_factory=list)
     # The cohort's dwell band when it is unnatural ({"low_ms", "high_ms"}), else None.
     dwell: dict | None = None
+    # Each attacked listing's last credited click: stays on it are matched against the band
+    # only while it is under attack, not for as long as the campaign goes on elsewhere.
+    hits: dict[str, int] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     signals: dict = field(default_factory=dict)  # the numbers that made it a campaign
     version: int = 0
 
+    def copy(self) -> Campaign:
+        """An independent copy (lists and dicts copied; their items are immutable)."""
+        return replace(
+            self,
+            **{k: list(getattr(self, k)) for k in TARGET_KINDS + MEMBER_KINDS + ("reasons",)},
+            dwell=dict(self.dwell) if self.dwell else None,
+            hits=dict(self.hits),
+            signals=dict(self.signals),
+        )
+
+    def content(self) -> dict:
+        """Everything but the version: what tells whether a merge changed anything."""
+        return {k: v for k, v in vars(self).items() if k != "version"}
+
     def merged(self, other: Campaign) -> Campaign:
         """This campaign grown by what a later sweep saw of the same attack."""
-        out = Campaign(**asdict(self))
+        out = self.copy()
         out.start_ts = min(self.start_ts, other.start_ts)
         out.end_ts = max(self.end_ts, other.end_ts)
         out.detected_ts = min(self.detected_ts, other.detected_ts)
@@ -61,6 +78,7 @@ class Campaign:
         for name in TARGET_KINDS + MEMBER_KINDS:
             setattr(out, name, sorted(set(getattr(self, name)) | set(getattr(other, name))))
         out.dwell = other.dwell or self.dwell
+        out.hits = {k: max(self.hits.get(k, 0), other.hits.get(k, 0)) for k in self.hits | other.hits}
         out.reasons = sorted(set(self.reasons) | set(other.reasons))
         out.signals = {**self.signals, **other.signals}
         return out
@@ -117,21 +135,21 @@ class MemoryCampaignStore:
     def get(self, campaign_id: str) -> Campaign | None:
         with self._lock:
             found = self._items.get(campaign_id)
-            return Campaign(**asdict(found)) if found else None
+            return found.copy() if found else None
 
     def merge(self, campaign: Campaign) -> tuple[Campaign, bool]:
         with self._lock:
             old = self._items.get(campaign.campaign_id)
-            new = old.merged(campaign) if old else Campaign(**asdict(campaign))
-            changed = old is None or _content(new) != _content(old)
+            new = old.merged(campaign) if old else campaign.copy()
+            changed = old is None or new.content() != old.content()
             if changed:
                 new.version = (old.version if old else 0) + 1
                 self._items[campaign.campaign_id] = new
-            return Campaign(**asdict(self._items[campaign.campaign_id])), changed
+            return self._items[campaign.campaign_id].copy(), changed
 
     def ending_after(self, ts: int) -> list[Campaign]:
         with self._lock:
-            return [Campaign(**asdict(c)) for c in self._items.values() if c.end_ts >= ts]
+            return [c.copy() for c in self._items.values() if c.end_ts >= ts]
 
     def page(self, start, end, limit, after):
         with self._lock:
@@ -142,18 +160,12 @@ class MemoryCampaignStore:
             )
         if after is not None:
             found = [c for c in found if page_key(c) < after]
-        out = [Campaign(**asdict(c)) for c in found[:limit]]
+        out = [c.copy() for c in found[:limit]]
         return out, page_key(out[-1]) if len(found) > limit else None
 
 
 def _overlaps(c: Campaign, start: int | None, end: int | None) -> bool:
     return (start is None or c.end_ts >= start) and (end is None or c.start_ts <= end)
-
-
-def _content(c: Campaign) -> dict:
-    body = asdict(c)
-    body.pop("version")
-    return body
 
 
 class DynamoCampaignStore:
@@ -172,8 +184,8 @@ class DynamoCampaignStore:
     def merge(self, campaign: Campaign) -> tuple[Campaign, bool]:
         for _ in range(MAX_MERGE_ATTEMPTS):
             old = self.get(campaign.campaign_id)
-            new = old.merged(campaign) if old else Campaign(**asdict(campaign))
-            if old is not None and _content(new) == _content(old):
+            new = old.merged(campaign) if old else campaign.copy()
+            if old is not None and new.content() == old.content():
                 return old, False
             new.version = (old.version if old else 0) + 1
             cond = "attribute_not_exists(campaign_id)" if old is None else "ver = :old"

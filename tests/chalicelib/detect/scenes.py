@@ -1,0 +1,79 @@
+"""Hand-made traffic for detection tests: a quiet market, a scripted attack, an honest viral spell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from chalicelib.models import Click, Source
+
+T0 = 1386432000000  # 2013-12-08T00:00+08:00
+MINUTE = 60_000
+UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 7_0_4 like Mac OS X) AliApp(TB/4.1.2)"
+
+
+@dataclass
+class Scene:
+    clicks: list[Click] = field(default_factory=list)
+    dwell: dict[str, int] = field(default_factory=dict)
+    attack: set[str] = field(default_factory=set)
+    viral: set[str] = field(default_factory=set)
+    attackers: list[str] = field(default_factory=list)
+
+    def add(self, ts, listing, who, dwell, kind=None):
+        click = Click(
+            click_id=f"c{len(self.clicks):05d}",
+            ts=int(ts),
+            advertiser_id="BIG" if listing in ("LX", "LY") else f"S{listing[1:]}",
+            listing_id=listing,
+            cost_micros=2_000_000,
+            keyword=f"kw{listing}",
+            category="女装",
+            source=Source(
+                ip=f"10.{who // 65536 % 256}.{who // 256 % 256}.{who % 256}",
+                device_id=f"dev{who}",
+                user_agent=UA,
+                account_id=f"acct{who}",
+            ),
+        )
+        self.clicks.append(click)
+        if dwell is not None:
+            self.dwell[click.click_id] = int(dwell)
+        if kind == "attack":
+            self.attack.add(click.click_id)
+        elif kind == "viral":
+            self.viral.add(click.click_id)
+        return click
+
+    def ordered(self) -> list[Click]:
+        return sorted(self.clicks, key=lambda c: (c.ts, c.click_id))
+
+
+def scene(
+    seed: int = 1, attack: bool = True, viral: bool = True, repeat: bool = False, quiet: int = 900
+) -> Scene:
+    """Three quiet hours on 20 listings, then a crew of 60 on LX staying ~10 s (and, with
+    `repeat`, again on LY 40 minutes later with no dwell reported), and LV going viral."""
+    rng = np.random.default_rng(seed)
+    s = Scene()
+    listings = [f"L{i}" for i in range(18)] + ["LX", "LV"]
+    who = 1000
+    for _ in range(quiet):  # about 4 honest clicks a minute for 3.5 hours by default
+        ts = T0 + rng.uniform(0, 210 * MINUTE)
+        s.add(ts, listings[rng.integers(len(listings))], who, 1000 + 30_000 * rng.weibull(0.7))
+        who += 1
+    start = T0 + 180 * MINUTE
+    if attack:
+        for k in range(60):
+            s.attackers.append(f"acct{k}")
+            ts = start + rng.uniform(0, 4 * MINUTE)
+            s.add(ts, "LX", k, 10_000 * np.exp(rng.normal(0, 0.1)), "attack")
+            if repeat:
+                s.add(ts + 40 * MINUTE, "LY", k, None, "attack")
+    if viral:
+        for _ in range(120):  # LV at about 15x its share, real shoppers, organic stays
+            ts = start + rng.uniform(0, 30 * MINUTE)
+            s.add(ts, "LV", who, 1000 + 30_000 * rng.weibull(0.7), "viral")
+            who += 1
+    return s

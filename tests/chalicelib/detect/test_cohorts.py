@@ -1,0 +1,71 @@
+"""Bursts, cohorts and campaigns on hand-made traffic."""
+
+from __future__ import annotations
+
+from chalicelib.config import Settings
+from chalicelib.detect.cohorts import Window, find_campaigns
+from chalicelib.detect.frame import ClickFrame
+from chalicelib.storage.base import ClickRecord
+from tests.chalicelib.detect.scenes import MINUTE, scene
+
+CFG = Settings()
+
+
+def found_in(s, until=None):
+    frame = ClickFrame()
+    frame.upsert(
+        ClickRecord(click_id=c.click_id, click=c, decision="charge", dwell_ms=s.dwell.get(c.click_id))
+        for c in s.ordered()
+    )
+    until = until or max(c.ts for c in s.clicks) + MINUTE
+    win = Window(frame, until, CFG.sweep_lookback_s * 1000)
+    return frame, win, find_campaigns(win, CFG)
+
+
+def clicks_of(frame, win, found):
+    return {frame.click_ids[i] for i in win.rows[found.rows]}
+
+
+def test_scripted_crew_on_one_listing_is_a_campaign_with_its_band():
+    s = scene(viral=False)
+    frame, win, found = found_in(s)
+    (campaign,) = found
+    got = clicks_of(frame, win, campaign)
+    assert got <= s.attack and len(got) >= 0.9 * len(s.attack)
+    low, high = campaign.band
+    assert 7_000 < low < 10_000 < high < 14_000
+    assert campaign.signals["dwell_shape"] > 5
+
+
+def test_honest_viral_listing_is_not_a_campaign():
+    s = scene(attack=False)
+    _, _, found = found_in(s)
+    assert found == []
+
+
+def test_viral_spell_beside_an_attack_stays_out_of_it():
+    s = scene()
+    frame, win, found = found_in(s)
+    assert len(found) == 1
+    assert not clicks_of(frame, win, found[0]) & s.viral
+
+
+def test_crew_coming_back_without_dwell_reports_is_caught_by_the_lockstep_repeat():
+    s = scene(viral=False, repeat=True)
+    frame, win, found = found_in(s)
+    (campaign,) = found
+    assert clicks_of(frame, win, campaign) == s.attack
+    assert campaign.signals["max_repeat_share"] == 1.0
+    assert len(campaign.bursts) >= 2
+
+
+def test_quiet_market_has_no_campaign():
+    _, _, found = found_in(scene(attack=False, viral=False))
+    assert found == []
+
+
+def test_attack_not_yet_started_is_not_seen():
+    s = scene(viral=False)
+    first = min(c.ts for c in s.clicks if c.click_id in s.attack)
+    _, _, found = found_in(s, until=first)
+    assert found == []

@@ -1,0 +1,69 @@
+"""The campaign signals on hand-made arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chalicelib.detect import signals
+
+
+def test_target_minute_counts_and_rolling_sum():
+    ids, counts = signals.target_minute_counts(np.array([7, 7, 3, 7]), np.array([0, 2, 2, 2]), 4)
+    assert ids.tolist() == [3, 7]
+    assert counts.tolist() == [[0, 0, 1, 0], [1, 0, 2, 0]]
+    assert signals.rolling_sum(counts, 2).tolist() == [[0, 0, 1, 1], [1, 1, 2, 2]]
+
+
+def test_baseline_share_is_the_median_hour_and_ignores_a_market_wide_rise():
+    # Target 0 holds 10% of the market every hour, 4x market in the last hour (a pre-sale).
+    market = np.array([100, 100, 100, 400])
+    counts = np.array([[10, 10, 10, 40], [0, 0, 90, 0]])
+    share = signals.baseline_share(counts, market, block=1)
+    assert share[0] == pytest.approx(0.1)
+    # One hour of 90% (an attack or a viral spell) does not move the median.
+    assert share[1] == 0.0
+
+
+def test_poisson_surprise_grows_with_excess_and_is_zero_below_expectation():
+    s = signals.poisson_surprise(np.array([2, 10, 40, 1]), np.array([2.0, 2.0, 2.0, 5.0]))
+    assert s[0] == 0.0 and s[3] == 0.0
+    assert 0 < s[1] < s[2]
+    assert s[2] > 60
+
+
+def test_runs_finds_each_stretch():
+    assert signals.runs(np.array([0, 1, 1, 0, 1, 0, 0, 1], dtype=bool)) == [(1, 2), (4, 4), (7, 7)]
+    assert signals.runs(np.zeros(3, dtype=bool)) == []
+
+
+def test_weibull_shape_tells_organic_from_scripted_stays():
+    rng = np.random.default_rng(1)
+    organic = 30_000 * rng.weibull(0.7, 2000)
+    scripted = 10_000 * np.exp(rng.normal(0, 0.12, 2000))
+    banded = rng.uniform(15_000, 40_000, 2000)
+    assert signals.weibull_shape(organic) == pytest.approx(0.7, rel=0.15)
+    assert signals.weibull_shape(scripted) > 5
+    assert signals.weibull_shape(banded) > 2
+    assert np.isnan(signals.weibull_shape(np.array([1.0, np.nan])))
+
+
+def test_dwell_band_brackets_the_script_despite_camouflage():
+    rng = np.random.default_rng(2)
+    scripted = 10_000 * np.exp(rng.normal(0, 0.12, 850))
+    camouflage = 30_000 * rng.weibull(0.7, 150)
+    lo, hi = signals.dwell_band(np.concatenate([scripted, camouflage, [np.nan]]), 0.5, 1.0)
+    assert 7_000 < lo < 9_000 and 11_000 < hi < 14_000
+    inside = (scripted >= lo) & (scripted <= hi)
+    assert inside.mean() > 0.9
+
+
+def test_log_iqr_needs_a_few_stays():
+    assert signals.log_iqr(np.array([1000.0, 2000.0, 4000.0, 8000.0, 16000.0])) == pytest.approx(np.log(4))
+    assert np.isnan(signals.log_iqr(np.array([1000.0, np.nan])))
+
+
+def test_first_clicks_marks_each_sources_first():
+    person = np.array([5, 5, 2, 5, 2])
+    ts = np.array([30, 10, 20, 20, 5])
+    assert signals.first_clicks(person, ts).tolist() == [False, True, False, False, True]

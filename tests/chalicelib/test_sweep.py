@@ -1,0 +1,160 @@
+"""The sweep end to end on MemoryStore and on DynamoStore (moto): crediting, idempotency, feedback."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib import sweep
+from chalicelib.config import Settings, tables
+from chalicelib.detect.matcher import StoreCampaignMatcher
+from chalicelib.ingest import ClickIngest
+from chalicelib.models import Click, Source
+from chalicelib.storage.memory import MemoryStore
+from tests.chalicelib.detect.scenes import MINUTE, UA, scene
+
+CFG = Settings()
+SECRET = "s" * 40
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def stores(request):
+    if request.param == "memory":
+        return MemoryStore()
+    request.getfixturevalue("dynamodb")
+    from chalicelib.storage.dynamodb import DynamoStore
+
+    return DynamoStore(tables(), CFG)
+
+
+def replay(store, s):
+    """Clicks a minute at a time, each minute's dwell reports after them."""
+    ingest = ClickIngest(store, CFG)
+    clicks = s.ordered()
+    for start in range(0, len(clicks), 100):
+        batch = clicks[start : start + 100]
+        ingest.score_clicks(batch)
+        reports = [(c.click_id, s.dwell[c.click_id]) for c in batch if c.click_id in s.dwell]
+        if reports:
+            ingest.report_dwell(reports)
+    return max(c.ts for c in clicks) + MINUTE
+
+
+def refunds(store, advertiser):
+    page, _ = store.query_refunds(advertiser, None, None, 1000, None, None)
+    return {r.click_id: r for r in page}
+
+
+def test_sweep_credits_the_crew_once_and_is_idempotent(stores):
+    store = stores
+    s = scene(quiet=300)
+    until = replay(store, s)
+    first = sweep.run_sweep(store, CFG, until)
+    assert first["refunds_written"] >= 0.8 * len(s.attack)
+    (summary,) = first["campaigns"]
+    assert summary["targets"]["listings"] == ["LX"]
+    credited = refunds(store, "BIG")
+    assert set(credited) <= s.attack
+    r = next(iter(credited.values()))
+    assert (r.stage, r.kind, r.campaign_id) == ("sweep", "credited", summary["campaign_id"])
+    assert r.reasons[0] == "COORDINATED_CAMPAIGN" and "DWELL_PATTERN" in r.reasons
+    viral_refunded = [c for a in ("SV",) for c in refunds(store, a)]
+    assert viral_refunded == []
+
+    again = sweep.run_sweep(store, CFG, until)
+    assert again["refunds_written"] == 0
+    assert [c["campaign_id"] for c in again["campaigns"]] == [summary["campaign_id"]]
+    assert again["campaigns"][0]["clicks"] == summary["clicks"]
+
+    full = sweep.get_campaign(store, summary["campaign_id"])
+    members = set(full["members"]["accounts"])
+    assert members <= set(s.attackers) and len(members) >= 0.8 * len(s.attackers)
+    assert full["dwell"]["low_ms"] < 10_000 < full["dwell"]["high_ms"]
+    assert sweep.get_campaign(store, "cmp-unknown") is None
+
+
+def test_a_second_process_sweeping_the_same_data_names_the_same_campaign():
+    store = MemoryStore()
+    s = scene(quiet=300, viral=False)
+    until = replay(store, s)
+    mine = sweep.run_sweep(store, CFG, until)
+    sweep._frames.clear()  # another container: no cached frame
+    theirs = sweep.run_sweep(store, CFG, until)
+    assert theirs["refunds_written"] == 0
+    assert [c["campaign_id"] for c in theirs["campaigns"]] == [c["campaign_id"] for c in mine["campaigns"]]
+
+
+def test_feedback_drops_a_members_next_click_on_the_target():
+    store = MemoryStore()
+    s = scene(quiet=300, viral=False)
+    until = replay(store, s)
+    sweep.run_sweep(store, CFG, until)
+    member = next(c for c in s.clicks if c.click_id in s.attack)
+    again = Click(
+        click_id="next-1",
+        ts=until + 40 * MINUTE,  # past the duplicate window: only the campaign can drop it
+        advertiser_id="BIG",
+        listing_id="LX",
+        cost_micros=2_000_000,
+        keyword="kwLX",
+        source=Source(
+            ip="10.9.9.9",
+            device_id=member.source.device_id,
+            user_agent=UA,
+            account_id=member.source.account_id,
+        ),
+    )
+    (decision,) = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG)).score_clicks([again])
+    assert decision.decision == "drop"
+    assert decision.reasons == ["COORDINATED_CAMPAIGN"]
+    stranger = Click(
+        click_id="next-2",
+        ts=until + MINUTE,
+        advertiser_id="S3",
+        listing_id="L3",
+        cost_micros=2_000_000,
+        source=Source(ip="10.8.8.8", device_id="fresh", user_agent=UA, account_id="fresh"),
+    )
+    (honest,) = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG)).score_clicks([stranger])
+    assert honest.decision == "charge"
+
+
+def test_a_stay_in_the_band_on_the_attacked_listing_is_credited_at_dwell_time():
+    store = MemoryStore()
+    s = scene(quiet=300, viral=False)
+    sweep.run_sweep(store, CFG, replay(store, s))
+    last_attack = max(c.ts for c in s.clicks if c.click_id in s.attack)
+    newcomer = Click(
+        click_id="next-3",
+        ts=last_attack + 5 * MINUTE,  # while the listing is still under attack
+        advertiser_id="BIG",
+        listing_id="LX",
+        cost_micros=2_000_000,
+        source=Source(ip="10.7.7.7", device_id="new-dev", user_agent=UA, account_id="new-acct"),
+    )
+    ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+    assert ingest.score_clicks([newcomer])[0].decision == "charge"
+    (result,) = ingest.report_dwell([("next-3", 10_100)])
+    assert result["decision"] == "drop"
+    refund = refunds(store, "BIG")["next-3"]
+    assert (refund.stage, refund.kind) == ("dwell", "credited")
+    assert refund.campaign_id and "DWELL_PATTERN" in refund.reasons
+
+
+def test_honest_viral_listing_gets_no_campaign():
+    store = MemoryStore()
+    until = replay(store, scene(attack=False))
+    result = sweep.run_sweep(store, CFG, until)
+    assert result == {"until": result["until"], "campaigns": [], "refunds_written": 0}
+
+
+def test_campaigns_list_pages_by_latest_activity(stores):
+    store = stores
+    s = scene(quiet=150, viral=False, repeat=True)
+    until = replay(store, s)
+    sweep.run_sweep(store, CFG, until)
+    # The same crew an hour later on another listing: one more campaign or the same one grown.
+    listed = sweep.list_campaigns(store, None, None, 1, None, SECRET)
+    assert len(listed["campaigns"]) == 1
+    assert listed["next_cursor"] is None
+    empty = sweep.list_campaigns(store, until + 10 * MINUTE, None, 10, None, SECRET)
+    assert empty == {"campaigns": [], "next_cursor": None}
