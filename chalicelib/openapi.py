@@ -339,7 +339,7 @@ def _schemas() -> dict:
                 "in later versions; among them: `velocity` (clicks per source kind per window in "
                 "seconds), `velocity_exceeded`, `duplicate`, `seconds_since_same_listing`, `bot_agent` "
                 "(why the agent is not a person, or null), `rival` (which seller, via what, which "
-                "categories), `dwell_ms`, `short_dwell`, `scripted_dwell`, `dwell_pattern`, `campaign_id`."
+                "categories), `dwell_ms`, `short_dwell`, `dwell_pattern`, `campaign_id`."
             ),
             "properties": {
                 "velocity": {

@@ -679,6 +679,7 @@ def _browse(
     cat = d.pick(prefs)
     if own is not None and world.cat_weight[own] > 0 and d.u() < 0.4:  # sizing up rivals in own category
         cat = own
+    opened: set[int] = set()
     for j in range(n_clicks):
         if j == 0 and first:
             li, kw = first
@@ -688,7 +689,13 @@ def _browse(
             if j and d.u() < 0.15:
                 cat = d.pick(prefs)
             cum, pairs = world.pairs[cat]
-            li, kw = d.weighted(pairs, cum)
+            # One session rarely opens the same ad twice: popular listings are drawn again, so
+            # redraw a few times before accepting a repeat.
+            for _ in range(4):
+                li, kw = d.weighted(pairs, cum)
+                if li not in opened:
+                    break
+        opened.add(li)
         if p.shop and world.advertisers[world.listings[li].advertiser].seller_id == p.shop.seller_id:
             continue  # sellers do not pay to visit their own listings
         # Rivals' pages in one's own category get studied a little longer.

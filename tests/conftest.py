@@ -37,6 +37,12 @@ def _environment(monkeypatch):
 
 
 @pytest.fixture
+def strict_dwell(monkeypatch):
+    """A bounce alone makes a click invalid (the commercial per-click rule; off by default)."""
+    monkeypatch.setenv("FG_WEIGHT_SHORT_DWELL", "0.8")
+
+
+@pytest.fixture
 def dynamodb(monkeypatch, request):
     """A DynamoDB with the infra/ tables under a fresh prefix: moto, or DynamoDB Local if asked."""
     prefix = f"t{uuid.uuid4().hex[:8]}-"

@@ -218,11 +218,8 @@ def test_lone_rival_click_is_charged_and_corroborated_one_dropped(client, adserv
     assert first["reasons"] == ["RIVAL_SELLER"]
     evidence = client.http.get("/v1/clicks/c-1", headers=adserver).json_body["evidence"]
     assert evidence["rival"] == [{"seller_id": "S2", "via": ["account"], "categories": ["女装"]}]
-    # Two more listings of the same advertiser in the day: a rival working through the shop.
-    later = [
-        make_click(2, listing_id="L2", source=rival, ts=BASE_TS + 60_000),
-        make_click(3, listing_id="L3", source=rival, ts=BASE_TS + 120_000),
-    ]
+    # Four more listings of the same advertiser in the day: a rival working through the shop.
+    later = [make_click(n, listing_id=f"L{n}", source=rival, ts=BASE_TS + n * 60_000) for n in range(2, 6)]
     results = post(client, "/v1/clicks", {"clicks": later}, adserver).json_body["results"]
     assert results[-1]["decision"] == "drop"
     assert "RIVAL_SELLER" in results[-1]["reasons"]
@@ -268,7 +265,7 @@ def dwell(client, adserver, *reports):
     return resp.json_body["results"]
 
 
-def test_short_dwell_credits_a_charged_click_once(client, adserver):
+def test_short_dwell_credits_a_charged_click_once(client, adserver, strict_dwell):
     post(client, "/v1/clicks", {"clicks": [make_click(1)]}, adserver)
     (result,) = dwell(client, adserver, ("c-1", 300))
     assert result["status"] == "applied"
@@ -281,6 +278,17 @@ def test_short_dwell_credits_a_charged_click_once(client, adserver):
     assert (refund["stage"], refund["kind"]) == ("dwell", "credited")
 
 
+def test_a_bounce_alone_is_charged_but_a_rival_bounce_is_credited(client, adserver):
+    seller(client, adserver, "S1", categories=["女装"])
+    seller(client, adserver, "S2", categories=["女装"], account_ids=["acct-7"])
+    rival = make_click(2, source={"ip": "5.6.7.8", "account_id": "acct-7"})
+    post(client, "/v1/clicks", {"clicks": [make_click(1), rival]}, adserver)
+    shopper, rival_bounce = dwell(client, adserver, ("c-1", 400), ("c-2", 400))
+    assert (shopper["decision"], shopper["reasons"]) == ("charge", ["SHORT_DWELL"])
+    assert rival_bounce["decision"] == "drop"
+    assert rival_bounce["reasons"] == ["RIVAL_SELLER", "SHORT_DWELL"]
+
+
 def test_normal_dwell_keeps_the_charge(client, adserver):
     post(client, "/v1/clicks", {"clicks": [make_click(1)]}, adserver)
     (result,) = dwell(client, adserver, ("c-1", 42_000))
@@ -289,7 +297,7 @@ def test_normal_dwell_keeps_the_charge(client, adserver):
     assert view["dwell_ms"] == 42_000 and view["evidence"]["dwell_ms"] == 42_000
 
 
-def test_dwell_before_click_is_pending_then_applied(client, adserver):
+def test_dwell_before_click_is_pending_then_applied(client, adserver, strict_dwell):
     (result,) = dwell(client, adserver, ("c-1", 200))
     assert result == {"click_id": "c-1", "status": "pending", "decision": None}
     (again,) = dwell(client, adserver, ("c-1", 200))

@@ -19,13 +19,7 @@ from chalicelib.scoring import features
 
 def dwell_evidence(dwell_ms: int | None, cfg: Settings) -> dict:
     """The dwell part of the evidence; recomputed when a dwell report arrives."""
-    return {
-        "dwell_ms": dwell_ms,
-        "short_dwell": features.short_dwell(dwell_ms, cfg.short_dwell_ms),
-        "scripted_dwell": features.scripted_dwell(
-            dwell_ms, cfg.scripted_dwell_low_ms, cfg.scripted_dwell_high_ms
-        ),
-    }
+    return {"dwell_ms": dwell_ms, "short_dwell": features.short_dwell(dwell_ms, cfg.short_dwell_ms)}
 
 
 def reasons_and_score(evidence: dict, cfg: Settings) -> tuple[list[str], float]:
@@ -47,9 +41,9 @@ def reasons_and_score(evidence: dict, cfg: Settings) -> tuple[list[str], float]:
     if rival:
         weight = 1.0 if cfg.strict_rival else cfg.weight_rival
         fired.append((RIVAL_SELLER, weight))
-        # Sellers shop too: a rival click needs something else to corroborate it.
-        repeat = evidence.get("rival_repeat_advertiser", 0) >= cfg.rival_repeat_advertiser_clicks
-        if repeat or evidence.get("scripted_dwell"):
+        # Sellers shop too: a rival click needs something else to corroborate it, another
+        # signal or a rival working through the advertiser's ads one after another.
+        if evidence.get("rival_repeat_advertiser", 0) >= cfg.rival_repeat_advertiser_clicks:
             fired.append(("", cfg.weight_rival_corroboration))
     keep = 1.0
     for _, weight in fired:

@@ -63,11 +63,6 @@ def short_dwell(dwell_ms: int | None, threshold_ms: int) -> bool:
     return dwell_ms is not None and dwell_ms < threshold_ms
 
 
-def scripted_dwell(dwell_ms: int | None, low_ms: int, high_ms: int) -> bool:
-    """A stay in the band that organisers prescribe ("stay ten seconds"): weak on its own."""
-    return dwell_ms is not None and low_ms <= dwell_ms <= high_ms
-
-
 def rival_links(
     source: Source,
     source_owners: dict[str, frozenset[str]],

@@ -27,7 +27,7 @@ def test_one_click_id_from_many_requests_is_decided_once(dynamodb):
     assert [r.click_id for r in refunds] == ["c-1"]
 
 
-def test_a_dwell_credit_and_a_sweep_credit_at_once_give_one_refund(dynamodb):
+def test_a_dwell_credit_and_a_sweep_credit_at_once_give_one_refund(dynamodb, strict_dwell):
     ingest, store = wiring.ingest(), wiring.store()
     ingest.score_clicks([click(1)])
     record = store.get_clicks(["c-1"])["c-1"]

@@ -45,7 +45,7 @@ def test_a_dropped_click_heals_after_a_fault_at_any_step(client, adserver, monke
 
 
 @pytest.mark.parametrize("step", ["apply_dwell", "put_refund"])
-def test_a_dwell_credit_heals_after_a_fault(client, adserver, monkeypatch, step):
+def test_a_dwell_credit_heals_after_a_fault(client, adserver, monkeypatch, step, strict_dwell):
     post(client, "/v1/clicks", {"clicks": [make_click(1)]}, adserver)
     fail_once(monkeypatch, step)
     body = {"dwell": [{"click_id": "c-1", "dwell_ms": 200}]}

@@ -43,7 +43,7 @@ def run(records, parking=None):
     return handle_event(records, wiring.ingest(), parking or ListParking(), settings())
 
 
-def test_clicks_and_dwell_are_scored_and_poison_is_parked(dynamodb):
+def test_clicks_and_dwell_are_scored_and_poison_is_parked(dynamodb, strict_dwell):
     parking = ListParking()
     records = [
         record(1, {"click": make_click(1)}),

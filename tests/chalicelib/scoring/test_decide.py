@@ -19,7 +19,6 @@ def test_each_strong_signal_drops_alone():
         ("bot_agent", "BOT_AGENT"),
         ("duplicate", "DUPLICATE_CLICK"),
         ("velocity_exceeded", "SOURCE_VELOCITY"),
-        ("short_dwell", "SHORT_DWELL"),
         ("dwell_pattern", "DWELL_PATTERN"),
         ("campaign_id", "COORDINATED_CAMPAIGN"),
     ):
@@ -31,13 +30,15 @@ def test_lone_rival_is_charged_but_corroborated_rival_is_dropped():
     assert decide({"rival": RIVAL}, 100, CFG)["decision"] == "charge"
     repeat = {"rival": RIVAL, "rival_repeat_advertiser": CFG.rival_repeat_advertiser_clicks}
     assert decide(repeat, 100, CFG)["decision"] == "drop"
-    scripted = {"rival": RIVAL, **dwell_evidence(10_000, CFG)}
-    assert decide(scripted, 100, CFG)["decision"] == "drop"
+    bounce = {"rival": RIVAL, **dwell_evidence(400, CFG)}
+    assert decide(bounce, 100, CFG)["decision"] == "drop"
     assert decide({"rival": RIVAL}, 100, replace(CFG, strict_rival=True))["decision"] == "drop"
 
 
-def test_scripted_dwell_alone_is_not_a_reason():
+def test_a_bounce_alone_is_a_reason_but_not_a_drop():
     assert reasons_and_score(dwell_evidence(10_000, CFG), CFG) == ([], 0.0)
+    out = decide(dwell_evidence(400, CFG), 100, CFG)
+    assert (out["decision"], out["reasons"]) == ("charge", ["SHORT_DWELL"])
 
 
 def test_score_is_noisy_or_and_reasons_are_ordered_strongest_first():

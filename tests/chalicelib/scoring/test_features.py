@@ -49,8 +49,6 @@ def test_bot_agent_uses_the_maintained_crawler_list_and_automation_markers():
 def test_dwell_signals():
     assert features.short_dwell(999, 1000) and not features.short_dwell(1000, 1000)
     assert not features.short_dwell(None, 1000)
-    assert features.scripted_dwell(10_200, 8000, 14000)
-    assert not features.scripted_dwell(40_000, 8000, 14000)
 
 
 def profiles(**by_id):
