@@ -35,10 +35,10 @@ class Settings:
     subnet_limits: tuple = (600, 10000, 100000)
 
     # --- duplicates ---
-    # Re-opening the same listing within ten minutes is the same visit (back button, app
+    # Re-opening the same listing within five minutes is the same visit (back button, app
     # switch), not a new one worth paying for. Search ad networks use windows of seconds to a
     # day; longer windows start refunding honest shoppers who come back to compare.
-    duplicate_window_s: int = 600
+    duplicate_window_s: int = 300
 
     # --- dwell ---
     # The commercial per-click rule: under 1 s nobody has looked at the landing page. But honest
@@ -59,8 +59,12 @@ class Settings:
     weight_bot_agent: float = 0.97
     weight_duplicate: float = 0.9
     weight_velocity: float = 0.9
-    weight_short_dwell: float = 0.35  # see short_dwell_ms: a bounce alone is charged
+    # See short_dwell_ms: a bounce is charged, even a rival's (sellers bounce like anyone; the
+    # organisers tell attackers to stay). FG_WEIGHT_SHORT_DWELL=0.8 restores the per-click rule.
+    weight_short_dwell: float = 0.12
     weight_rival: float = 0.4  # below drop_score alone: sellers shop too
+    # A link through a profile's ip alone is weak: carrier NAT and households share addresses.
+    weight_rival_ip_only: float = 0.15
     weight_rival_corroboration: float = 0.25  # lifts a rival click over drop_score
     weight_dwell_pattern: float = 0.7
     weight_campaign: float = 0.95

@@ -683,15 +683,15 @@ def _browse(
     for j in range(n_clicks):
         if j == 0 and first:
             li, kw = first
-        elif revisit and p.history and d.u() < 0.1:  # back to a listing seen earlier today
-            li, kw = d.pick(p.history)
+        elif revisit and p.history and d.u() < 0.1 and p.history[0][0] not in opened:
+            li, kw = p.history[0]  # back to a listing seen in an earlier session today
         else:
             if j and d.u() < 0.15:
                 cat = d.pick(prefs)
             cum, pairs = world.pairs[cat]
             # One session rarely opens the same ad twice: popular listings are drawn again, so
-            # redraw a few times before accepting a repeat.
-            for _ in range(4):
+            # redraw before accepting a repeat.
+            for _ in range(20):
                 li, kw = d.weighted(pairs, cum)
                 if li not in opened:
                     break

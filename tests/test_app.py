@@ -278,15 +278,24 @@ def test_short_dwell_credits_a_charged_click_once(client, adserver, strict_dwell
     assert (refund["stage"], refund["kind"]) == ("dwell", "credited")
 
 
-def test_a_bounce_alone_is_charged_but_a_rival_bounce_is_credited(client, adserver):
+def test_a_bounce_is_charged_even_a_rivals(client, adserver):
     seller(client, adserver, "S1", categories=["女装"])
     seller(client, adserver, "S2", categories=["女装"], account_ids=["acct-7"])
     rival = make_click(2, source={"ip": "5.6.7.8", "account_id": "acct-7"})
     post(client, "/v1/clicks", {"clicks": [make_click(1), rival]}, adserver)
     shopper, rival_bounce = dwell(client, adserver, ("c-1", 400), ("c-2", 400))
     assert (shopper["decision"], shopper["reasons"]) == ("charge", ["SHORT_DWELL"])
-    assert rival_bounce["decision"] == "drop"
-    assert rival_bounce["reasons"] == ["RIVAL_SELLER", "SHORT_DWELL"]
+    assert (rival_bounce["decision"], rival_bounce["reasons"]) == ("charge", ["RIVAL_SELLER", "SHORT_DWELL"])
+
+
+def test_a_rival_linked_only_by_a_shared_ip_is_weaker(client, adserver):
+    seller(client, adserver, "S1", categories=["女装"])
+    seller(client, adserver, "S2", categories=["女装"], ips=["5.6.7.8"])
+    nat = {"ip": "5.6.7.8", "account_id": "shopper"}
+    clicks = [make_click(n, listing_id=f"L{n}", source=nat, ts=BASE_TS + n * 60_000) for n in range(1, 7)]
+    results = post(client, "/v1/clicks", {"clicks": clicks}, adserver).json_body["results"]
+    assert {r["decision"] for r in results} == {"charge"}
+    assert results[0]["reasons"] == ["RIVAL_SELLER"]
 
 
 def test_normal_dwell_keeps_the_charge(client, adserver):

@@ -37,9 +37,10 @@ def reasons_and_score(evidence: dict, cfg: Settings) -> tuple[list[str], float]:
         fired.append((DWELL_PATTERN, cfg.weight_dwell_pattern))
     if evidence.get("campaign_id"):
         fired.append((COORDINATED_CAMPAIGN, cfg.weight_campaign))
-    rival = bool(evidence.get("rival"))
-    if rival:
-        weight = 1.0 if cfg.strict_rival else cfg.weight_rival
+    rivals = evidence.get("rival") or []
+    if rivals:
+        ip_only = all(link["via"] == ["ip"] for link in rivals)
+        weight = 1.0 if cfg.strict_rival else cfg.weight_rival_ip_only if ip_only else cfg.weight_rival
         fired.append((RIVAL_SELLER, weight))
         # Sellers shop too: a rival click needs something else to corroborate it, another
         # signal or a rival working through the advertiser's ads one after another.

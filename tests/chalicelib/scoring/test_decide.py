@@ -31,7 +31,11 @@ def test_lone_rival_is_charged_but_corroborated_rival_is_dropped():
     repeat = {"rival": RIVAL, "rival_repeat_advertiser": CFG.rival_repeat_advertiser_clicks}
     assert decide(repeat, 100, CFG)["decision"] == "drop"
     bounce = {"rival": RIVAL, **dwell_evidence(400, CFG)}
-    assert decide(bounce, 100, CFG)["decision"] == "drop"
+    assert decide(bounce, 100, CFG)["decision"] == "charge"
+    assert decide(bounce, 100, replace(CFG, weight_short_dwell=0.8))["decision"] == "drop"
+    ip_only = {"rival": [{"seller_id": "S2", "via": ["ip"], "categories": ["女装"]}]}
+    repeat_ip = {**ip_only, "rival_repeat_advertiser": CFG.rival_repeat_advertiser_clicks}
+    assert decide(repeat_ip, 100, CFG)["decision"] == "charge"
     assert decide({"rival": RIVAL}, 100, replace(CFG, strict_rival=True))["decision"] == "drop"
 
 
