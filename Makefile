@@ -82,6 +82,9 @@ test-browser: deps browser-deps ## the dashboard in headless Chromium against gu
 
 test: lint test-moto test-local test-browser ## lint, moto tier, DynamoDB Local tier, browser (CI)
 
+bench: deps ## cost and speed benchmark on DynamoDB Local: bench/results.json and a table (docs/SCALING.md)
+	$(PY) -m guardctl.bench
+
 # In this order, even under `make -j`: lint is quickest to fail, moto tier before DynamoDB Local.
 .NOTPARALLEL:
 

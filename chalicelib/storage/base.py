@@ -134,8 +134,19 @@ class Store(Protocol):
         self, advertiser_id: str, start: int | None, end: int | None
     ) -> Iterator[AdvertiserClick]: ...
 
+    def index_clicks(self, records: list[ClickRecord], changes_only: bool = False) -> None:
+        """Make stored records visible to `iter_clicks_between` (idempotent: call it again freely).
+
+        Scoring calls it after storing a batch (replays included, so a retry heals a batch cut
+        off before it), dwell reports with `changes_only` for the dwell and refunds they set.
+        """
+
     def iter_clicks_between(self, start: int, end: int) -> Iterator[ClickRecord]:
-        """Every stored click with start <= ts < end (for the sweep)."""
+        """Every stored click with start <= ts < end (for the sweep).
+
+        Records carry the click, decision, refund id, dwell and `evidence["rival"]`; other fields
+        may be left at their defaults (DynamoStore reads them from packed activity pages).
+        """
 
     def note_event_time(self, ts: int) -> None:
         """Remember the newest event time seen (the sweep's default `until`)."""

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import heapq
 import inspect
 import json
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import boto3
@@ -18,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.config import Settings, Tables
 from chalicelib.errors import ServiceUnavailableError
-from chalicelib.models import Click, Refund, SellerProfile
+from chalicelib.models import DROP, STAGE_SWEEP, Click, Refund, SellerProfile, stable_hash32
 from chalicelib.storage.base import (
     ActivityEntry,
     AdvertiserClick,
@@ -33,7 +37,26 @@ from chalicelib.storage.base import (
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 META_KEY = "meta#newest_event"
 MAX_MERGE_ATTEMPTS = 8
+MAX_BATCH_ATTEMPTS = 8
 PUT_WORKERS = 16
+PAGE_PREFIX = "pg#"  # activity pages live in the clicks table under this key prefix
+PAGE_TTL_S = 2 * 86400  # pages only feed the sweep's 6-hour look-back
+# The evidence values scoring writes when a signal did not fire: stored evidence leaves them out
+# (a click item stays under one 1 KB write unit) and reading puts them back.
+EVIDENCE_DEFAULTS = {
+    "velocity": {},
+    "velocity_exceeded": [],
+    "duplicate": False,
+    "seconds_since_same_listing": None,
+    "bot_agent": None,
+    "rival": [],
+    "rival_repeat_advertiser": 0,
+    "campaign_id": None,
+    "dwell_pattern": False,
+    "dwell_ms": None,
+    "short_dwell": False,
+    "scripted_dwell": False,
+}
 TRANSIENT_CODES = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -98,13 +121,74 @@ def _decision_values(outcome: dict) -> dict:
     return {
         ":s": Decimal(str(round(outcome["score"], 4))),
         ":r": outcome["reasons"],
-        ":e": json.dumps(outcome["evidence"], sort_keys=True, ensure_ascii=False),
+        ":e": dump_evidence(outcome["evidence"]),
     }
+
+
+def dump_evidence(evidence: dict) -> str:
+    """Compact JSON of the evidence; scoring's full evidence leaves out signals that did not fire.
+
+    Only evidence with every scoring key is shortened, marked "~", so reading gives back
+    exactly what was written.
+    """
+    if EVIDENCE_DEFAULTS.keys() <= evidence.keys():
+        kept = {k: v for k, v in evidence.items() if k not in EVIDENCE_DEFAULTS or v != EVIDENCE_DEFAULTS[k]}
+        evidence = {**kept, "~": 1}
+    return json.dumps(evidence, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_evidence(text: str) -> dict:
+    evidence = json.loads(text)
+    if evidence.pop("~", None) is None:
+        return evidence
+    fresh = {k: v.copy() if isinstance(v, dict | list) else v for k, v in EVIDENCE_DEFAULTS.items()}
+    return {**fresh, **evidence}
+
+
+def _page_entry(record: ClickRecord, changes_only: bool) -> dict:
+    """One click in an activity page: t ts, d decision, r refund id, w dwell, c click, v rivals."""
+    entry = {"i": record.click_id, "t": record.click.ts}
+    if record.refund_id:
+        entry["r"] = record.refund_id
+    if record.dwell_ms is not None:
+        entry["w"] = record.dwell_ms
+    if changes_only:
+        return entry
+    body = record.click.to_json()
+    for name in ("click_id", "ts"):
+        body.pop(name, None)
+    entry.update(c=body, d=record.decision)
+    rivals = [link["seller_id"] for link in record.evidence.get("rival", [])]
+    if rivals:
+        entry["v"] = rivals
+    if record.campaign_id:
+        entry["k"] = record.campaign_id
+    return entry
+
+
+def _shard_key(key: str, shard: int) -> str:
+    """A hot source key's shard item ("shard3|net#1.2.3.0/24"): no source kind starts so."""
+    return f"shard{shard}|{key}"
 
 
 def refund_key(ts: int, click_id: str) -> str:
     """Refunds sort by click time, then click id: zero-padded so strings order like numbers."""
     return f"{ts:015d}#{click_id}"
+
+
+@dataclass
+class _Loaded:
+    """A source key as stored: its own item, and its shard items when it is hot."""
+
+    base: SourceState
+    shards: int
+    parts: dict[str, SourceState] = field(default_factory=dict)
+
+    def view(self) -> SourceState:
+        if not self.parts:
+            return self.base
+        entries = merge_entries(self.base.entries, [e for p in self.parts.values() for e in p.entries], 10**9)
+        return SourceState(self.base.key, entries, self.base.owners, self.base.version)
 
 
 class DynamoStore:
@@ -136,6 +220,18 @@ class DynamoStore:
                 raise ServiceUnavailableError("storage unavailable (unprocessed keys)")
         return items
 
+    def _batch_put(self, table_name: str, items: list[dict]) -> None:
+        """Unconditional puts, 25 a call, retrying unprocessed items with backoff."""
+        for i in range(0, len(items), 25):
+            request = {table_name: [{"PutRequest": {"Item": item}} for item in items[i : i + 25]]}
+            for attempt in range(MAX_BATCH_ATTEMPTS):
+                request = self.db.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            if request:
+                raise ServiceUnavailableError("storage unavailable (unprocessed items)")
+
     @storage_call
     def get_clicks(self, click_ids: list[str]) -> dict[str, ClickRecord]:
         items = self._batch_get(self.names.clicks, "click_id", click_ids)
@@ -154,7 +250,7 @@ class DynamoStore:
             charged_micros=item.get("charged_micros", 0),
             score=float(item.get("score", 0)),
             reasons=item.get("reasons", []),
-            evidence=json.loads(item["evidence"]) if "evidence" in item else {},
+            evidence=load_evidence(item["evidence"]) if "evidence" in item else {},
             dwell_ms=item.get("dwell_ms"),
             pending_dwell_ms=item.get("pending_dwell_ms"),
             refund_id=item.get("refund_id"),
@@ -163,22 +259,22 @@ class DynamoStore:
         )
 
     def _item(self, record: ClickRecord) -> dict:
+        # Kept under one 1 KB write unit for ordinary clicks: compact evidence, and no attribute
+        # for the sweep's index (activity pages carry the sweep's view, see index_clicks).
         click = record.click
-        bucket_s = self.cfg.time_bucket_s
-        shard = int(record.fingerprint[:8], 16) % self.cfg.time_bucket_shards
+        shard = stable_hash32(record.click_id) % self.cfg.advertiser_shards
         item = {
             "click_id": record.click_id,
             "click": click.to_json(),
             "ts": click.ts,
-            "advertiser_id": click.advertiser_id,
-            "time_bucket": f"{click.ts // 1000 // bucket_s}#{shard}",
+            "adv_key": f"{click.advertiser_id}#{shard}",  # the merchant summary's index, sharded
             "cost_micros": click.cost_micros,
             "fingerprint": record.fingerprint,
             "decision": record.decision,
             "charged_micros": record.charged_micros,
             "score": Decimal(str(round(record.score, 4))),
             "reasons": record.reasons,
-            "evidence": json.dumps(record.evidence, sort_keys=True, ensure_ascii=False),
+            "evidence": dump_evidence(record.evidence),
             "refund_written": record.refund_written,
         }
         for name in ("dwell_ms", "refund_id", "campaign_id"):
@@ -216,6 +312,43 @@ class DynamoStore:
             TableName=self.names.clicks, Key={"click_id": record.click_id}, ConsistentRead=True
         )["Item"]
         return self._record(item)
+
+    # ---- activity pages: the sweep's view of the clicks, one item per batch and time bucket ----
+
+    @storage_call
+    def index_clicks(self, records: list[ClickRecord], changes_only: bool = False) -> None:
+        """Make stored clicks visible to `iter_clicks_between`, in a few packed items.
+
+        Pages are keyed by a digest of their content, so writing the same records again (a retry,
+        a replayed request) puts the same items; a click found in several pages is read once,
+        with the newest state (dwell, refund) any of them shows. `changes_only` pages carry just
+        a click's dwell and refund (dwell reports, sweep refunds), not the click again.
+        """
+        stored = sorted((r for r in records if r.click is not None), key=lambda r: (r.click.ts, r.click_id))
+        self._put_pages([_page_entry(r, changes_only) for r in stored])
+
+    def _put_pages(self, entries: list[dict]) -> None:
+        bucket_ms = self.cfg.time_bucket_s * 1000
+        by_bucket: dict[int, list[dict]] = {}
+        for entry in entries:
+            by_bucket.setdefault(entry["t"] // bucket_ms, []).append(entry)
+        items = []
+        size = max(1, self.cfg.page_clicks)
+        for bucket, rows in sorted(by_bucket.items()):
+            for i in range(0, len(rows), size):
+                chunk = rows[i : i + size]
+                body = json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode()
+                digest = hashlib.sha256(body).hexdigest()
+                items.append(
+                    {
+                        "click_id": f"{PAGE_PREFIX}{bucket}#{digest[:24]}",
+                        "time_bucket": f"{bucket}#{int(digest[:8], 16) % self.cfg.time_bucket_shards}",
+                        "ts": chunk[0]["t"],
+                        "pg": zlib.compress(body, 6),
+                        "expires_at": chunk[-1]["t"] // 1000 + PAGE_TTL_S,
+                    }
+                )
+        self._batch_put(self.names.clicks, items)
 
     @storage_call
     def put_pending_dwell(self, click_id: str, dwell_ms: int) -> ClickRecord | None:
@@ -309,6 +442,9 @@ class DynamoStore:
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
+        if refund.stage == STAGE_SWEEP:
+            # Realtime and dwell refunds reach the activity pages with their click or dwell batch.
+            self._put_pages([{"i": refund.click_id, "t": refund.click_ts, "r": refund.refund_id}])
         self.clicks.update_item(
             Key={"click_id": refund.click_id},
             UpdateExpression="SET refund_written = :t",
@@ -319,8 +455,19 @@ class DynamoStore:
 
     @storage_call
     def get_sources(self, keys: Iterable[str]) -> dict[str, SourceState]:
-        items = self._batch_get(self.names.sources, "source_key", list(keys))
-        return {item["source_key"]: self._source(item) for item in items}
+        """Each key's activity: its own item's ring, and its shard items' if it is hot."""
+        return {key: loaded.view() for key, loaded in self._load_sources(keys).items()}
+
+    def _load_sources(self, keys: Iterable[str]) -> dict[str, _Loaded]:
+        base = {
+            item["source_key"]: _Loaded(self._source(item), int(item.get("shards", 0)))
+            for item in self._batch_get(self.names.sources, "source_key", list(keys))
+        }
+        shard_keys = [_shard_key(k, n) for k, loaded in base.items() for n in range(loaded.shards)]
+        for item in self._batch_get(self.names.sources, "source_key", shard_keys):
+            part = self._source(item)
+            base[part.key.split("|", 1)[1]].parts[part.key] = part
+        return base
 
     @staticmethod
     def _source(item: dict) -> SourceState:
@@ -334,33 +481,60 @@ class DynamoStore:
 
     @storage_call
     def merge_sources(self, additions: dict[str, list[ActivityEntry]], keep: int) -> None:
+        """One conditional write per distinct key per batch; a hot key's go to one of its shards.
+
+        A key whose ring of `keep` clicks spans under `source_hot_span_s` (a carrier NAT ip or
+        subnet) is marked hot in the same write; from then on each batch's entries for it go to
+        the shard item chosen by the batch's own clicks, so concurrent consumers spread over
+        `source_hot_shards` partitions, and a retry of a batch lands where the batch did.
+        """
         pending = dict(additions)
-        states = self.get_sources(pending)
+        loaded = self._load_sources(pending)
+        hot_span_ms = self.cfg.source_hot_span_s * 1000
         for _attempt in range(MAX_MERGE_ATTEMPTS):
             conflicts = []
             for key, new in pending.items():
-                state = states.get(key) or SourceState(key=key)
-                merged = merge_entries(state.entries, new, keep)
-                if merged == state.entries:
+                found = loaded.get(key) or _Loaded(SourceState(key=key), 0)
+                known = {e.click for e in found.view().entries}
+                fresh = [e for e in new if e.click not in known]
+                if not fresh:
                     continue  # a retry: these clicks are already there
-                if not self._write_ring(state, merged):
+                shards = None
+                if found.shards:
+                    target_key = _shard_key(key, min(e.click for e in fresh) % found.shards)
+                    target = found.parts.get(target_key) or SourceState(key=target_key)
+                    merged = merge_entries(target.entries, fresh, keep)
+                else:
+                    target = found.base
+                    merged = merge_entries(target.entries, fresh, keep)
+                    if len(merged) >= keep and merged[-1].ts - merged[0].ts < hot_span_ms:
+                        shards = self.cfg.source_hot_shards
+                if merged == target.entries:
+                    continue  # older than everything the ring keeps
+                if not self._write_ring(target, merged, shards):
                     conflicts.append(key)
             if not conflicts:
                 return
             pending = {k: pending[k] for k in conflicts}
-            states = self.get_sources(conflicts)
+            loaded = self._load_sources(conflicts)
         raise ServiceUnavailableError("storage unavailable (source activity contention)")
 
-    def _write_ring(self, state: SourceState, merged: list[ActivityEntry]) -> bool:
-        expires = merged[-1].ts // 1000 + self.cfg.source_ttl_s
+    def _write_ring(self, state: SourceState, merged: list[ActivityEntry], shards: int | None = None) -> bool:
         cond = "attribute_not_exists(ver)" if state.version == 0 else "ver = :old"
-        values = {":r": pack_entries(merged), ":v": state.version + 1, ":e": expires}
+        expr = "SET ring = :r, ver = :v"
+        values = {":r": pack_entries(merged), ":v": state.version + 1}
+        if not state.owners:  # an identity link is kept for good (see _link)
+            expr += ", expires_at = :e"
+            values[":e"] = merged[-1].ts // 1000 + self.cfg.source_ttl_s
+        if shards:
+            expr += ", shards = :n"
+            values[":n"] = shards
         if state.version:
             values[":old"] = state.version
         try:
             self.sources.update_item(
                 Key={"source_key": state.key},
-                UpdateExpression="SET ring = :r, ver = :v, expires_at = :e",
+                UpdateExpression=expr,
                 ConditionExpression=cond,
                 ExpressionAttributeValues=values,
             )
@@ -372,10 +546,15 @@ class DynamoStore:
 
     @storage_call
     def note_event_time(self, ts: int) -> None:
-        """Remember the newest event time seen: the sweep's default `until`."""
+        """Remember the newest event time seen: the sweep's default `until`.
+
+        Every batch of every stream shard notes it: the maximum is spread over a few items (one
+        chosen by the time itself), so no one item takes a write from every batch.
+        """
+        shard = stable_hash32(str(ts)) % self.cfg.event_time_shards
         try:
             self.sources.update_item(
-                Key={"source_key": META_KEY},
+                Key={"source_key": f"{META_KEY}#{shard}"},
                 UpdateExpression="SET newest = :t",
                 ConditionExpression="attribute_not_exists(newest) OR newest < :t",
                 ExpressionAttributeValues={":t": ts},
@@ -386,8 +565,9 @@ class DynamoStore:
 
     @storage_call
     def newest_click_ts(self) -> int | None:
-        item = self.sources.get_item(Key={"source_key": META_KEY}).get("Item")
-        return int(item["newest"]) if item else None
+        keys = [f"{META_KEY}#{n}" for n in range(self.cfg.event_time_shards)]
+        items = self._batch_get(self.names.sources, "source_key", keys)
+        return max((int(item["newest"]) for item in items), default=None)
 
     # ---- sellers ----
 
@@ -418,7 +598,8 @@ class DynamoStore:
     def _link(self, key: str, seller_id: str, action: str) -> None:
         self.sources.update_item(
             Key={"source_key": key},
-            UpdateExpression=f"{action} owners :s",
+            # A linked key never expires: its ring's TTL must not take the identity link with it.
+            UpdateExpression=f"{action} owners :s" + (" REMOVE expires_at" if action == "ADD" else ""),
             ExpressionAttributeValues={":s": {seller_id}},
         )
 
@@ -473,24 +654,62 @@ class DynamoStore:
 
     @storage_call
     def iter_advertiser_clicks(self, advertiser_id, start, end) -> Iterator[AdvertiserClick]:
-        cond = Key("advertiser_id").eq(advertiser_id) & Key("ts").between(
-            start or 0, end if end is not None else 10**15
-        )
-        for item in self._query_all(self.clicks, IndexName="by_advertiser", KeyConditionExpression=cond):
-            yield AdvertiserClick(
-                ts=int(item["ts"]),
-                cost_micros=int(item["cost_micros"]),
-                charged_micros=int(item.get("charged_micros", 0)),
-            )
+        """A merchant's clicks in ts order, merged from the shards of its summary index."""
+        ts = Key("ts").between(start or 0, end if end is not None else 10**15)
+
+        def shard(n: int) -> Iterator[AdvertiserClick]:
+            cond = Key("adv_key").eq(f"{advertiser_id}#{n}") & ts
+            for item in self._query_all(
+                self.clicks, IndexName="by_advertiser_shard", KeyConditionExpression=cond
+            ):
+                yield AdvertiserClick(
+                    ts=int(item["ts"]),
+                    cost_micros=int(item["cost_micros"]),
+                    charged_micros=int(item.get("charged_micros", 0)),
+                )
+
+        yield from heapq.merge(*(shard(n) for n in range(self.cfg.advertiser_shards)), key=lambda c: c.ts)
 
     @storage_call
     def iter_clicks_between(self, start: int, end: int) -> Iterator[ClickRecord]:
+        """The clicks of the activity pages of the buckets overlapping [start, end), in ts order.
+
+        Records carry what the sweep reads: the click, decision, refund, dwell and rival flag.
+        """
         bucket_s = self.cfg.time_bucket_s
+        keys = []
         for bucket in range(start // 1000 // bucket_s, (end - 1) // 1000 // bucket_s + 1):
             for shard in range(self.cfg.time_bucket_shards):
-                cond = Key("time_bucket").eq(f"{bucket}#{shard}") & Key("ts").between(start, end - 1)
+                cond = Key("time_bucket").eq(f"{bucket}#{shard}")
                 for item in self._query_all(self.clicks, IndexName="by_time", KeyConditionExpression=cond):
-                    yield self._record(item)
+                    keys.append(item["click_id"])
+        clicks: dict[str, dict] = {}
+        changes: list[dict] = []
+        for page in self._batch_get(self.names.clicks, "click_id", keys):
+            for entry in json.loads(zlib.decompress(bytes(page["pg"].value))):
+                if not start <= entry["t"] < end:
+                    continue
+                if "c" in entry:
+                    clicks.setdefault(entry["i"], entry)
+                changes.append(entry)
+        state: dict[str, dict] = {}
+        for entry in changes:  # dwell and refunds are set once: any page that has them is newest
+            seen = state.setdefault(entry["i"], {})
+            for name in ("w", "r"):
+                if entry.get(name) is not None:
+                    seen[name] = entry[name]
+        for cid, entry in sorted(clicks.items(), key=lambda kv: (kv[1]["t"], kv[0])):
+            seen = state.get(cid, {})
+            refund_id = seen.get("r")
+            yield ClickRecord(
+                click_id=cid,
+                click=Click.from_json({**entry["c"], "click_id": cid}, ts=entry["t"]),
+                decision=DROP if refund_id else entry["d"],
+                refund_id=refund_id,
+                dwell_ms=seen.get("w"),
+                evidence={"rival": [{"seller_id": s} for s in entry.get("v", [])]},
+                campaign_id=entry.get("k"),
+            )
 
     @staticmethod
     def _query_all(table, **kwargs) -> Iterator[dict]:

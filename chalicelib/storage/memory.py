@@ -104,6 +104,9 @@ class MemoryStore:
                 )
         return found
 
+    def index_clicks(self, records: list[ClickRecord], changes_only: bool = False) -> None:
+        """Nothing to do: `put_clicks` indexes each click by time as it stores it."""
+
     def put_pending_dwell(self, click_id: str, dwell_ms: int) -> ClickRecord | None:
         with self._lock:
             item = self._clicks.get(click_id)

@@ -285,7 +285,7 @@ def test_click_dwell_seller_and_lookup_responses(api, adserver):
     assert api.get("/v1/clicks/c-1", auth("analyst")).status_code == 200
 
 
-def test_refund_listing_summary_and_csv_responses(api, adserver):
+def test_refund_listing_summary_and_csv_responses(api, adserver, strict_dwell):
     bots = [
         make_click(i, listing_id=f"L{i}", ts=BASE_TS + i * 600_000, source={"user_agent": "curl/8.0"})
         for i in range(12)

@@ -1,0 +1,124 @@
+"""DynamoStore's storage layout: compact click items, activity pages, write-sharded hot keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.config import Settings, tables
+from chalicelib.models import Click, Source
+from chalicelib.storage.base import ActivityEntry, ClickRecord
+from chalicelib.storage.dynamodb import DynamoStore, dump_evidence, load_evidence
+
+T0 = 1386482589120
+UA = "Mozilla/5.0 (Linux; U; Android 4.3; zh-cn; HUAWEI G700-U00 Build/HuaweiG700-U00) AppleWebKit/534.30"
+
+
+@pytest.fixture
+def store(dynamodb):
+    return DynamoStore(tables(), Settings())
+
+
+def click(n: int, ts: int | None = None, advertiser: str = "S1") -> Click:
+    return Click(
+        click_id=f"c20131208-s1-{n:06d}",
+        ts=T0 + n * 1000 if ts is None else ts,
+        advertiser_id=advertiser,
+        listing_id="468071620405",
+        cost_micros=7_720_000,
+        keyword="婴儿推车",
+        category="母婴",
+        source=Source(ip="175.153.59.230", device_id="8711220a5bd0c6a3acbe542daa2bb0c7", user_agent=UA,
+                      account_id="u142654665157"),
+    )  # fmt: skip
+
+
+def scored(c: Click) -> ClickRecord:
+    counts = {"60": 1, "3600": 2, "86400": 5}
+    evidence = {
+        "velocity": {kind: counts for kind in ("device", "account", "ip", "subnet")},
+        "velocity_exceeded": [],
+        "duplicate": False,
+        "seconds_since_same_listing": None,
+        "duplicate_by": "device",
+        "bot_agent": None,
+        "rival": [],
+        "rival_repeat_advertiser": 0,
+        "campaign_id": None,
+        "dwell_pattern": False,
+        "dwell_ms": None,
+        "short_dwell": False,
+        "scripted_dwell": False,
+    }
+    return ClickRecord(c.click_id, c, c.fingerprint(), "charge", c.cost_micros, 0.0, [], evidence)
+
+
+def test_evidence_is_stored_compactly_and_read_back_exactly():
+    full = scored(click(1)).evidence
+    assert load_evidence(dump_evidence(full)) == full
+    assert len(dump_evidence(full)) < 200
+    partial = {"x": 1, "rival": []}  # not scoring's evidence: kept as it is
+    assert load_evidence(dump_evidence(partial)) == partial
+
+
+def test_a_click_item_fits_one_write_unit(store):
+    record = scored(click(1))
+    item = store._item(record)
+    size = sum(len(k) + len(str(v).encode()) for k, v in item.items())
+    assert size < 1024, item
+    assert "time_bucket" not in item  # clicks are not in the sweep's index: pages are
+
+
+def test_pages_are_idempotent_and_merge_dwell_and_refunds(store):
+    records = [scored(click(n)) for n in range(5)]
+    store.put_clicks(records)
+    store.index_clicks(records)
+    store.index_clicks(records)  # a retry writes the same page
+    records[1].dwell_ms = 9_000
+    records[2].dwell_ms, records[2].refund_id = 300, "r-2"
+    store.index_clicks(records[1:3], changes_only=True)
+    got = {r.click_id: r for r in store.iter_clicks_between(T0, T0 + 10_000)}
+    assert sorted(got) == sorted(r.click_id for r in records)
+    assert got[records[1].click_id].dwell_ms == 9_000 and got[records[1].click_id].decision == "charge"
+    assert got[records[2].click_id].refund_id == "r-2" and got[records[2].click_id].decision == "drop"
+    assert got[records[0].click_id].click == records[0].click
+    pages = store.clicks.scan(
+        FilterExpression="begins_with(click_id, :p)", ExpressionAttributeValues={":p": "pg#"}
+    )
+    assert len(pages["Items"]) == 2  # one click page (written twice), one change page
+
+
+def test_summary_index_is_sharded_and_merged_in_time_order(store):
+    cfg = Settings()
+    records = [scored(click(n)) for n in range(40)]
+    store.put_clicks(records)
+    shards = {store._item(r)["adv_key"] for r in records}
+    assert len(shards) == cfg.advertiser_shards
+    got = list(store.iter_advertiser_clicks("S1", None, None))
+    assert [a.ts for a in got] == sorted(r.click.ts for r in records)
+
+
+def test_a_hot_source_key_spreads_its_writes_over_shards(store):
+    cfg = Settings()
+    key = "net#36.1.2.0/24"
+    entries = [ActivityEntry(T0 + i * 100, 1000 + i, 7, 9) for i in range(cfg.source_ring_size)]
+    store.merge_sources({key: entries}, cfg.source_ring_size)  # a full ring within seconds: hot
+    base = store.sources.get_item(Key={"source_key": key})["Item"]
+    assert int(base["shards"]) == cfg.source_hot_shards
+    later = [ActivityEntry(T0 + 10_000 + i, 5000 + i * 7919, 7, 9) for i in range(30)]
+    for e in later:  # one batch each: they land on several shard items, not on the base item
+        store.merge_sources({key: [e]}, cfg.source_ring_size)
+    store.merge_sources({key: later[:3]}, cfg.source_ring_size)  # a retry adds nothing
+    seen = store.get_sources([key])[key]
+    assert len(seen.entries) == cfg.source_ring_size + 30
+    assert len({e.click for e in seen.entries}) == len(seen.entries)
+    parts = store.sources.scan(
+        FilterExpression="begins_with(source_key, :p)", ExpressionAttributeValues={":p": "shard"}
+    )
+    assert len(parts["Items"]) > 1
+    assert store.sources.get_item(Key={"source_key": key})["Item"]["ver"] == 1  # base untouched
+
+
+def test_newest_event_time_is_kept_on_several_items(store):
+    for ts in (T0, T0 + 7, T0 + 3, T0 + 11):
+        store.note_event_time(ts)
+    assert store.newest_click_ts() == T0 + 11

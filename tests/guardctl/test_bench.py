@@ -1,0 +1,29 @@
+"""A smoke test of the benchmark harness (not timed): its cases run and its table prints."""
+
+from __future__ import annotations
+
+import pytest
+
+from guardctl import bench
+
+
+@pytest.mark.dynamodb_local
+def test_capacity_cases_dollars_and_table(dynamodb_local_endpoint):
+    day = bench.sim_day(quick=True)
+    events = bench.traffic_slice(day, 20)
+    assert {e["type"] for e in events} == {"click", "dwell"}
+    env = bench.Env(dynamodb_local_endpoint)
+    cases = {mode: bench.run_case(env, day, events, mode, sellers=False) for mode in ("sync_batch", "stream")}
+    for case in cases.values():
+        assert case["clicks"] == 20 and case["write_units"] > 0 and case["round_trips"] > 0
+    usd, lines = bench.dollars(cases["stream"], "stream")
+    assert usd > 0 and lines[-1].startswith("total")
+    results = {
+        "traffic": {"source": "test", "clicks": 20, "dwell_reports": len(events) - 20},
+        "capacity": cases,
+        "usd_arithmetic": {"stream": lines},
+        "ru_per_click": {m: c["units_per_click"] for m, c in cases.items()},
+        "sweep": [{"clicks": 10_000, "seconds": 0.1, "peak_mb": 100.0}],
+    }
+    text = bench.table(results)
+    assert "ru_per_click.stream" in text and "sweep" in text
