@@ -106,6 +106,17 @@ def _conditional_failed(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+def _conditionally(write, **kwargs) -> bool:
+    """Make a conditional write; False if its condition did not hold (other errors propagate)."""
+    try:
+        write(**kwargs)
+        return True
+    except ClientError as exc:
+        if _conditional_failed(exc):
+            return False
+        raise
+
+
 def _plain(value):
     """DynamoDB numbers come back as Decimal: ints stay ints, the rest (scores) become floats."""
     if isinstance(value, Decimal):
@@ -297,17 +308,14 @@ class DynamoStore:
     def _put_click(self, record: ClickRecord) -> ClickRecord | None:
         # The resource's client (de)serialises Python values, like the resource itself.
         client = self.db.meta.client
-        try:
-            client.put_item(
-                TableName=self.names.clicks,
-                Item=self._item(record),
-                ConditionExpression="attribute_not_exists(click_id) OR attribute_not_exists(#c)",
-                ExpressionAttributeNames={"#c": "click"},
-            )
+        if _conditionally(
+            client.put_item,
+            TableName=self.names.clicks,
+            Item=self._item(record),
+            ConditionExpression="attribute_not_exists(click_id) OR attribute_not_exists(#c)",
+            ExpressionAttributeNames={"#c": "click"},
+        ):
             return None
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
         item = client.get_item(
             TableName=self.names.clicks, Key={"click_id": record.click_id}, ConsistentRead=True
         )["Item"]
@@ -353,20 +361,16 @@ class DynamoStore:
     @storage_call
     def put_pending_dwell(self, click_id: str, dwell_ms: int) -> ClickRecord | None:
         expires = int(time.time()) + self.cfg.pending_dwell_ttl_s
-        try:
-            self.clicks.update_item(
-                Key={"click_id": click_id},
-                UpdateExpression="SET pending_dwell_ms = if_not_exists(pending_dwell_ms, :d), "
-                "expires_at = :e",
-                ConditionExpression="attribute_not_exists(#c)",
-                ExpressionAttributeNames={"#c": "click"},
-                ExpressionAttributeValues={":d": dwell_ms, ":e": expires},
-            )
+        if _conditionally(
+            self.clicks.update_item,
+            Key={"click_id": click_id},
+            UpdateExpression="SET pending_dwell_ms = if_not_exists(pending_dwell_ms, :d), expires_at = :e",
+            ConditionExpression="attribute_not_exists(#c)",
+            ExpressionAttributeNames={"#c": "click"},
+            ExpressionAttributeValues={":d": dwell_ms, ":e": expires},
+        ):
             return None
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
-            return self.get_clicks([click_id])[click_id]
+        return self.get_clicks([click_id])[click_id]
 
     @storage_call
     def apply_dwell(self, click_id: str, dwell_ms: int, outcome: dict | None, refund: Refund | None) -> bool:
@@ -382,19 +386,14 @@ class DynamoStore:
         if refund is not None:
             expr += ", refund_id = :rid, decision = :dec"
             values.update({":rid": refund.refund_id, ":dec": outcome["decision"]})
-        try:
-            self.clicks.update_item(
-                Key={"click_id": click_id},
-                UpdateExpression=expr,
-                ConditionExpression=cond,
-                ExpressionAttributeNames={"#c": "click"},
-                ExpressionAttributeValues=values,
-            )
-            return True
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
+        return _conditionally(
+            self.clicks.update_item,
+            Key={"click_id": click_id},
+            UpdateExpression=expr,
+            ConditionExpression=cond,
+            ExpressionAttributeNames={"#c": "click"},
+            ExpressionAttributeValues=values,
+        )
 
     @storage_call
     def claim_refund(self, record: ClickRecord, refund: Refund, decision: dict) -> bool:
@@ -403,19 +402,14 @@ class DynamoStore:
         if refund.campaign_id:
             expr += ", campaign_id = :cid"
             values[":cid"] = refund.campaign_id
-        try:
-            self.clicks.update_item(
-                Key={"click_id": record.click_id},
-                UpdateExpression=expr,
-                ConditionExpression="attribute_exists(#c) AND attribute_not_exists(refund_id)",
-                ExpressionAttributeNames={"#c": "click"},
-                ExpressionAttributeValues=values,
-            )
-            return True
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
+        return _conditionally(
+            self.clicks.update_item,
+            Key={"click_id": record.click_id},
+            UpdateExpression=expr,
+            ConditionExpression="attribute_exists(#c) AND attribute_not_exists(refund_id)",
+            ExpressionAttributeNames={"#c": "click"},
+            ExpressionAttributeValues=values,
+        )
 
     @storage_call
     def put_refund(self, refund: Refund) -> None:
@@ -437,11 +431,10 @@ class DynamoStore:
             item["keyword"] = refund.keyword
         if refund.campaign_id is not None:
             item["campaign_id"] = refund.campaign_id
-        try:
-            self.refunds.put_item(Item=item, ConditionExpression="attribute_not_exists(click_key)")
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
+        # Already there after a retry: the refund is the same one, so there is nothing to do.
+        _conditionally(
+            self.refunds.put_item, Item=item, ConditionExpression="attribute_not_exists(click_key)"
+        )
         if refund.stage == STAGE_SWEEP:
             # Realtime and dwell refunds reach the activity pages with their click or dwell batch.
             self._put_pages([{"i": refund.click_id, "t": refund.click_ts, "r": refund.refund_id}])
@@ -531,18 +524,13 @@ class DynamoStore:
             values[":n"] = shards
         if state.version:
             values[":old"] = state.version
-        try:
-            self.sources.update_item(
-                Key={"source_key": state.key},
-                UpdateExpression=expr,
-                ConditionExpression=cond,
-                ExpressionAttributeValues=values,
-            )
-            return True
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
+        return _conditionally(
+            self.sources.update_item,
+            Key={"source_key": state.key},
+            UpdateExpression=expr,
+            ConditionExpression=cond,
+            ExpressionAttributeValues=values,
+        )
 
     @storage_call
     def note_event_time(self, ts: int) -> None:
@@ -552,16 +540,13 @@ class DynamoStore:
         chosen by the time itself), so no one item takes a write from every batch.
         """
         shard = stable_hash32(str(ts)) % self.cfg.event_time_shards
-        try:
-            self.sources.update_item(
-                Key={"source_key": f"{META_KEY}#{shard}"},
-                UpdateExpression="SET newest = :t",
-                ConditionExpression="attribute_not_exists(newest) OR newest < :t",
-                ExpressionAttributeValues={":t": ts},
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
+        _conditionally(  # a newer time is already there: nothing to do
+            self.sources.update_item,
+            Key={"source_key": f"{META_KEY}#{shard}"},
+            UpdateExpression="SET newest = :t",
+            ConditionExpression="attribute_not_exists(newest) OR newest < :t",
+            ExpressionAttributeValues={":t": ts},
+        )
 
     @storage_call
     def newest_click_ts(self) -> int | None:
