@@ -183,11 +183,13 @@ def _kill_leftovers(pids) -> set[int]:
 @pytest.mark.dynamodb_local
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inspects /proc")
 def test_dynamodb_local_keeps_tables_in_a_db_path_and_always_stops(tmp_path):
+    # The test session's own DynamoDB Local (the dynamodb_local_endpoint fixture) may be running.
+    others = {p for p in _children(os.getpid()) if _is_dynamodb_local(p)}
     started = set()
     try:
         for round_ in (1, 2):
             with dynamodb_local.running_dynamodb_local(db_path=tmp_path / "db") as endpoint:
-                started |= {p for p in _children(os.getpid()) if _is_dynamodb_local(p)}
+                started |= {p for p in _children(os.getpid()) if _is_dynamodb_local(p)} - others
                 client = dynamodb_local.client(endpoint)
                 if round_ == 1:
                     client.create_table(
