@@ -96,7 +96,8 @@ def guard(tmp_path_factory):
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FG_", "FRAUDGUARD_", "CLICKGUARD_"))
     }
-    env.update(FRAUDGUARD_JWT_SECRET=SECRET, PYTHONUNBUFFERED="1")
+    # The strict per-click dwell rule, so that the seeded day shows every kind of refund.
+    env.update(FRAUDGUARD_JWT_SECRET=SECRET, PYTHONUNBUFFERED="1", FG_WEIGHT_SHORT_DWELL="0.8")
     code = (
         "import sys; from pathlib import Path; from guardctl import localrun; "
         "sys.exit(localrun.serve(port=0, project_dir=Path(sys.argv[1]), state_dir=Path(sys.argv[2])))"
