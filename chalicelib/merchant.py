@@ -49,8 +49,17 @@ def refunds_csv(refunds: list[Refund]) -> str:
     for refund in refunds:
         row = refund.to_json()
         row["reasons"] = "|".join(row["reasons"])
-        writer.writerow({k: "" if row[k] is None else row[k] for k in CSV_FIELDS})
+        writer.writerow({k: _cell(row[k]) for k in CSV_FIELDS})
     return out.getvalue()
+
+
+def _cell(value):
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a quote (OWASP)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def summary(store: Store, merchant_id: str, start: int | None, end: int | None, bucket: str) -> dict:

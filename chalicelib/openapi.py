@@ -45,10 +45,10 @@ MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 CLICK_ID_PATTERN = "^[A-Za-z0-9._:-]{1,128}$"
 CURRENCY_PATTERN = "^[A-Z]{3}$"
-# No C0 control character and no DEL anywhere in the string.
-PRINTABLE_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
+# No C0 or C1 control character, DEL or lone surrogate anywhere in the string.
+PRINTABLE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]*$"
 # A path segment: printable, and no "/" (it could not arrive as one segment).
-PATH_ID_PATTERN = "^[^\\u0000-\\u001f\\u007f/]*$"
+PATH_ID_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff/]*$"
 REFUND_ID_PATTERN = "^r-[0-9a-f]{24}$"
 UTC_TIME_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"
 

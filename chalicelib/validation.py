@@ -13,8 +13,13 @@ from chalicelib.timefmt import now_ms, parse_time
 
 CLICK_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 CURRENCY = re.compile(r"[A-Z]{3}")
-# C0 controls and DEL are never part of an id, keyword or agent string.
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 controls and DEL are never part of an id, keyword or agent string, and a lone
+# surrogate is not text at all (it cannot even be encoded to be stored).
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# Query-string numbers: ASCII digits only ("²".isdigit() is True) and no longer than epoch ms.
+QUERY_DIGITS = re.compile(r"[0-9]{1,16}")
+# A seller profile is one DynamoDB item, which holds at most 400 KB (with its attribute names).
+MAX_PROFILE_BYTES = 380_000
 MAX_MICROS = 10**12
 MAX_DWELL_MS = 86_400_000
 
@@ -51,7 +56,7 @@ def _string(obj: dict, key: str, path: str, max_len: int, required=False, min_le
     if not (min_len <= len(value) <= max_len):
         raise invalid(where, f"must be {min_len} to {max_len} characters")
     if CONTROL.search(value):
-        raise invalid(where, "must not contain control characters")
+        raise invalid(where, "must not contain control characters or lone surrogates")
     return value
 
 
@@ -78,7 +83,8 @@ def _ip(value, where: str) -> str:
         raise invalid(where, "must be an IPv4 or IPv6 address") from None
     if getattr(addr, "scope_id", None):  # a zone (fe80::1%eth0) names a host's interface, not a source
         raise invalid(where, "must be an IPv4 or IPv6 address without a zone")
-    return str(addr)
+    # Dual-stack servers log IPv4 shoppers as ::ffff:a.b.c.d: the same person, ip and /24.
+    return str(getattr(addr, "ipv4_mapped", None) or addr)
 
 
 def _batch(body: dict, key: str, cfg: Settings) -> list:
@@ -194,10 +200,13 @@ def parse_profile(seller_id: str, body: dict, cfg: Settings) -> SellerProfile:
             if not isinstance(entry, str) or not 1 <= len(entry) <= max_len:
                 raise invalid(where, f"must be a string of 1 to {max_len} characters")
             if CONTROL.search(entry):
-                raise invalid(where, "must not contain control characters")
+                raise invalid(where, "must not contain control characters or lone surrogates")
             entries.append(entry)
         lists[key] = tuple(dict.fromkeys(entries))  # order kept, duplicates dropped
-    return SellerProfile(seller_id=seller_id, **lists)
+    profile = SellerProfile(seller_id=seller_id, **lists)
+    if len(json.dumps(profile.to_json(), ensure_ascii=False).encode()) > MAX_PROFILE_BYTES:
+        raise RequestTooLargeError(f"body: a profile is stored whole, in at most {MAX_PROFILE_BYTES} bytes")
+    return profile
 
 
 def parse_until(body: dict) -> int | None:
@@ -214,7 +223,7 @@ def query_time(params: dict, key: str) -> int | None:
     raw = params.get(key)
     if raw is None:
         return None
-    ms = parse_time(int(raw) if raw.isdigit() else raw)
+    ms = parse_time(int(raw) if QUERY_DIGITS.fullmatch(raw) else raw)
     if ms is None:
         raise invalid(key, "must be RFC 3339 with offset or integer epoch milliseconds")
     return ms
@@ -224,7 +233,7 @@ def query_limit(params: dict, cfg: Settings) -> int:
     raw = params.get("limit")
     if raw is None:
         return cfg.default_page
-    if not raw.isdigit() or not 1 <= int(raw) <= cfg.max_page:
+    if not QUERY_DIGITS.fullmatch(raw) or not 1 <= int(raw) <= cfg.max_page:
         raise invalid("limit", f"must be an integer from 1 to {cfg.max_page}")
     return int(raw)
 
