@@ -559,33 +559,42 @@ class DynamoStore:
     @storage_call
     def get_sellers(self, seller_ids: Iterable[str]) -> dict[str, SellerProfile]:
         items = _plain(self._batch_get(self.names.sellers, "seller_id", list(seller_ids)))
-        return {
-            item["seller_id"]: SellerProfile(
-                seller_id=item["seller_id"],
-                **{k: tuple(item.get(k, [])) for k in ("categories", "account_ids", "device_ids", "ips")},
-            )
-            for item in items
-        }
+        return {item["seller_id"]: self._profile(item) for item in items}
+
+    @staticmethod
+    def _profile(item: dict) -> SellerProfile:
+        lists = {k: tuple(item.get(k, [])) for k in ("categories", "account_ids", "device_ids", "ips")}
+        return SellerProfile(seller_id=item["seller_id"], **lists)
 
     @storage_call
     def put_seller(self, profile: SellerProfile) -> None:
         # Links first, then the profile, then unlinking: a reader checks a link against the
         # profile, so a request cut off half way never makes a click look like a rival's.
-        old = self.get_sellers([profile.seller_id]).get(profile.seller_id)
+        # The keys to unlink are kept on the profile until they are unlinked, so a retry after a
+        # fault part-way through unlinking finishes the job (the stored profile is already new).
+        item = self.sellers.get_item(Key={"seller_id": profile.seller_id}, ConsistentRead=True).get("Item")
+        old = self._profile(_plain(item)) if item else None
         old_keys = old.identity_keys() if old else set()
         new_keys = profile.identity_keys()
+        stale = (old_keys | set(item.get("unlink", []) if item else ())) - new_keys
         for key in sorted(new_keys - old_keys):
             self._link(key, profile.seller_id, "ADD")
-        self.sellers.put_item(Item=profile.to_json())
-        for key in sorted(old_keys - new_keys):
+        self.sellers.put_item(Item={**profile.to_json(), **({"unlink": sorted(stale)} if stale else {})})
+        for key in sorted(stale):
             self._link(key, profile.seller_id, "DELETE")
+        if stale:
+            self.sellers.update_item(Key={"seller_id": profile.seller_id}, UpdateExpression="REMOVE unlink")
 
     def _link(self, key: str, seller_id: str, action: str) -> None:
+        # A linked key never expires: its ring's TTL must not take the identity link with it.
+        # Bumping the version makes a ring write that read the key before the link re-read it,
+        # so it cannot put the expiry back.
         self.sources.update_item(
             Key={"source_key": key},
-            # A linked key never expires: its ring's TTL must not take the identity link with it.
-            UpdateExpression=f"{action} owners :s" + (" REMOVE expires_at" if action == "ADD" else ""),
-            ExpressionAttributeValues={":s": {seller_id}},
+            UpdateExpression="ADD owners :s, ver :one REMOVE expires_at"
+            if action == "ADD"
+            else "DELETE owners :s ADD ver :one",
+            ExpressionAttributeValues={":s": {seller_id}, ":one": 1},
         )
 
     # ---- queries ----
