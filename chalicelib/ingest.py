@@ -96,6 +96,8 @@ class ClickIngest:
         if fresh:
             scored, raced = self._score_new(list(fresh.values()))
             stored.update(scored)
+        # Replays too: a retry of a batch cut off after its clicks were stored still notes it.
+        self.store.note_event_time(max(c.ts for c in clicks))
         results = []
         answered: set[str] = set()
         for click in clicks:
@@ -164,7 +166,6 @@ class ClickIngest:
         # then refunds: a retry after any failure rescoring the same click sees the same state.
         self.store.merge_sources(additions, cfg.source_ring_size)
         existing = self.store.put_clicks(records)
-        self.store.note_event_time(max(c.ts for c in clicks))
         out: dict[str, ClickRecord] = {}
         now = now_ms()
         for record in records:

@@ -110,9 +110,15 @@ def score_batch(
             continue
         (clicks if kind == "click" else dwell).append((record, item))
     metrics_add("RecordsParked", parked)
-    # Clicks first, so a dwell whose click is in the same batch finds it.
+    # Clicks first, so a dwell whose click is in the same batch finds it. If clicks failed, the
+    # batch's dwell waits for the redelivery: applied now it would be kept pending and change
+    # how its click is decided when it comes back.
     _in_chunks(clicks, cfg.stream_chunk, ingest.score_clicks, failures)
-    _in_chunks(dwell, cfg.stream_chunk, ingest.report_dwell, failures)
+    if failures and any(record.kinesis.sequence_number in failures for record, _ in clicks):
+        cause = next(iter(failures.values()))
+        failures.update({record.kinesis.sequence_number: cause for record, _ in dwell})
+    else:
+        _in_chunks(dwell, cfg.stream_chunk, ingest.report_dwell, failures)
     return failures
 
 

@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import Protocol
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
 from chalicelib.errors import ServiceUnavailableError
+from chalicelib.storage.dynamodb import conditionally, storage_call
 from chalicelib.timefmt import format_time
 
 MEMBER_KINDS = ("accounts", "devices", "ips", "seller_ids")
@@ -174,13 +174,12 @@ class DynamoCampaignStore:
     def __init__(self, table):
         self.table = table
 
+    @storage_call
     def get(self, campaign_id: str) -> Campaign | None:
-        try:
-            item = self.table.get_item(Key={"campaign_id": campaign_id}, ConsistentRead=True)
-        except ClientError as exc:
-            raise ServiceUnavailableError("storage unavailable (campaigns)") from exc
+        item = self.table.get_item(Key={"campaign_id": campaign_id}, ConsistentRead=True)
         return _from_item(item["Item"]) if "Item" in item else None
 
+    @storage_call
     def merge(self, campaign: Campaign) -> tuple[Campaign, bool]:
         for _ in range(MAX_MERGE_ATTEMPTS):
             old = self.get(campaign.campaign_id)
@@ -192,27 +191,21 @@ class DynamoCampaignStore:
             kwargs = {"ConditionExpression": cond}
             if old is not None:
                 kwargs["ExpressionAttributeValues"] = {":old": old.version}
-            try:
-                self.table.put_item(Item=_to_item(new), **kwargs)
+            if conditionally(self.table.put_item, Item=_to_item(new), **kwargs):
                 return new, True
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise ServiceUnavailableError("storage unavailable (campaigns)") from exc
         raise ServiceUnavailableError("storage unavailable (campaign contention)")
 
+    @storage_call
     def _query(self, low_end: int, high_end: int | None = None, **kwargs):
         cond = Key("part").eq(PARTITION)
         cond &= Key("end_ts").gte(low_end) if high_end is None else Key("end_ts").between(low_end, high_end)
         kwargs = {"IndexName": "by_end", "KeyConditionExpression": cond, **kwargs}
-        try:
-            while True:
-                resp = self.table.query(**kwargs)
-                yield from resp.get("Items", [])
-                if "LastEvaluatedKey" not in resp:
-                    return
-                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-        except ClientError as exc:
-            raise ServiceUnavailableError("storage unavailable (campaigns)") from exc
+        while True:
+            resp = self.table.query(**kwargs)
+            yield from resp.get("Items", [])
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def ending_after(self, ts: int) -> list[Campaign]:
         return [_from_item(item) for item in self._query(ts)]

@@ -106,7 +106,7 @@ def _conditional_failed(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
-def _conditionally(write, **kwargs) -> bool:
+def conditionally(write, **kwargs) -> bool:
     """Make a conditional write; False if its condition did not hold (other errors propagate)."""
     try:
         write(**kwargs)
@@ -308,7 +308,7 @@ class DynamoStore:
     def _put_click(self, record: ClickRecord) -> ClickRecord | None:
         # The resource's client (de)serialises Python values, like the resource itself.
         client = self.db.meta.client
-        if _conditionally(
+        if conditionally(
             client.put_item,
             TableName=self.names.clicks,
             Item=self._item(record),
@@ -361,7 +361,7 @@ class DynamoStore:
     @storage_call
     def put_pending_dwell(self, click_id: str, dwell_ms: int) -> ClickRecord | None:
         expires = int(time.time()) + self.cfg.pending_dwell_ttl_s
-        if _conditionally(
+        if conditionally(
             self.clicks.update_item,
             Key={"click_id": click_id},
             UpdateExpression="SET pending_dwell_ms = if_not_exists(pending_dwell_ms, :d), expires_at = :e",
@@ -386,7 +386,7 @@ class DynamoStore:
         if refund is not None:
             expr += ", refund_id = :rid, decision = :dec"
             values.update({":rid": refund.refund_id, ":dec": outcome["decision"]})
-        return _conditionally(
+        return conditionally(
             self.clicks.update_item,
             Key={"click_id": click_id},
             UpdateExpression=expr,
@@ -402,7 +402,7 @@ class DynamoStore:
         if refund.campaign_id:
             expr += ", campaign_id = :cid"
             values[":cid"] = refund.campaign_id
-        return _conditionally(
+        return conditionally(
             self.clicks.update_item,
             Key={"click_id": record.click_id},
             UpdateExpression=expr,
@@ -432,9 +432,7 @@ class DynamoStore:
         if refund.campaign_id is not None:
             item["campaign_id"] = refund.campaign_id
         # Already there after a retry: the refund is the same one, so there is nothing to do.
-        _conditionally(
-            self.refunds.put_item, Item=item, ConditionExpression="attribute_not_exists(click_key)"
-        )
+        conditionally(self.refunds.put_item, Item=item, ConditionExpression="attribute_not_exists(click_key)")
         if refund.stage == STAGE_SWEEP:
             # Realtime and dwell refunds reach the activity pages with their click or dwell batch.
             self._put_pages([{"i": refund.click_id, "t": refund.click_ts, "r": refund.refund_id}])
@@ -524,7 +522,7 @@ class DynamoStore:
             values[":n"] = shards
         if state.version:
             values[":old"] = state.version
-        return _conditionally(
+        return conditionally(
             self.sources.update_item,
             Key={"source_key": state.key},
             UpdateExpression=expr,
@@ -540,7 +538,7 @@ class DynamoStore:
         chosen by the time itself), so no one item takes a write from every batch.
         """
         shard = stable_hash32(str(ts)) % self.cfg.event_time_shards
-        _conditionally(  # a newer time is already there: nothing to do
+        conditionally(  # a newer time is already there: nothing to do
             self.sources.update_item,
             Key={"source_key": f"{META_KEY}#{shard}"},
             UpdateExpression="SET newest = :t",
