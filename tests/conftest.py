@@ -6,6 +6,7 @@ moto (the `dynamodb_local` fixture starts and stops it; see tests/dynamodb_local
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import uuid
@@ -124,3 +125,19 @@ def post(client, path: str, body, headers: dict):
 
 def put(client, path: str, body, headers: dict):
     return client.http.put(path, headers=headers, body=json.dumps(body, ensure_ascii=False))
+
+
+def kinesis_record(seq: int, payload) -> dict:
+    """A Kinesis record as Lambda delivers it; `payload` is JSON-encoded unless already bytes."""
+    data = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+    return {
+        "eventSource": "aws:kinesis",
+        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/clickguard-clicks",
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": "S1",
+            "sequenceNumber": str(seq),
+            "data": base64.b64encode(data).decode(),
+            "approximateArrivalTimestamp": 1386482589.12,
+        },
+    }

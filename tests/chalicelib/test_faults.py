@@ -60,7 +60,7 @@ from chalicelib.storage.dynamodb import CLIENT_CONFIG, DynamoStore
 from chalicelib.storage.memory import MemoryStore
 from chalicelib.sweep import run_sweep
 from chalicelib.validation import parse_click, parse_profile
-from tests.conftest import BASE_TS, make_click, post, put
+from tests.conftest import BASE_TS, kinesis_record, make_click, post, put
 
 # ---- fault injection in botocore -------------------------------------------------------------
 
@@ -722,21 +722,6 @@ class ListParking:
 
     def park(self, record, reason):
         self.parked.append(record.kinesis.sequence_number)
-
-
-def kinesis_record(seq: int, payload) -> dict:
-    data = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-    return {
-        "eventSource": "aws:kinesis",
-        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/clickguard-clicks",
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": "S1",
-            "sequenceNumber": str(seq),
-            "data": base64.b64encode(data).decode(),
-            "approximateArrivalTimestamp": 1386482589.12,
-        },
-    }
 
 
 STREAM_RECORDS = [

@@ -1,8 +1,5 @@
 """The Kinesis consumer: same decisions as the API, poison records parked, transient faults retried."""
 
-import base64
-import json
-
 import pytest
 
 from chalicelib import wiring
@@ -10,7 +7,7 @@ from chalicelib.config import settings
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.storage.dynamodb import DynamoStore
 from chalicelib.stream import handle_event
-from tests.conftest import make_click
+from tests.conftest import kinesis_record, make_click
 
 
 class ListParking:
@@ -24,21 +21,6 @@ class ListParking:
         self.parked.append((record.kinesis.sequence_number, reason))
 
 
-def record(seq: int, payload) -> dict:
-    data = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-    return {
-        "eventSource": "aws:kinesis",
-        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/clickguard-clicks",
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": "S1",
-            "sequenceNumber": str(seq),
-            "data": base64.b64encode(data).decode(),
-            "approximateArrivalTimestamp": 1386482589.12,
-        },
-    }
-
-
 def run(records, parking=None):
     return handle_event(records, wiring.ingest(), parking or ListParking(), settings())
 
@@ -46,12 +28,12 @@ def run(records, parking=None):
 def test_clicks_and_dwell_are_scored_and_poison_is_parked(dynamodb, strict_dwell):
     parking = ListParking()
     records = [
-        record(1, {"click": make_click(1)}),
-        record(2, {"dwell": {"click_id": "c-1", "dwell_ms": 300}}),
-        record(3, b"\xff not json"),
-        record(4, {"click": make_click(2, cost_micros=-5)}),
-        record(5, {"click": make_click(3), "dwell": {}}),
-        record(6, {"click": make_click(4, source={"user_agent": "curl/8.0"})}),
+        kinesis_record(1, {"click": make_click(1)}),
+        kinesis_record(2, {"dwell": {"click_id": "c-1", "dwell_ms": 300}}),
+        kinesis_record(3, b"\xff not json"),
+        kinesis_record(4, {"click": make_click(2, cost_micros=-5)}),
+        kinesis_record(5, {"click": make_click(3), "dwell": {}}),
+        kinesis_record(6, {"click": make_click(4, source={"user_agent": "curl/8.0"})}),
     ]
     assert run(records, parking) == {"batchItemFailures": []}
     assert [seq for seq, _ in parking.parked] == ["3", "4", "5"]
@@ -62,7 +44,7 @@ def test_clicks_and_dwell_are_scored_and_poison_is_parked(dynamodb, strict_dwell
 
 
 def test_a_storage_fault_reports_the_records_and_a_redelivery_heals(dynamodb, monkeypatch):
-    records = [record(10, {"click": make_click(1)}), record(11, b"{}")]
+    records = [kinesis_record(10, {"click": make_click(1)}), kinesis_record(11, b"{}")]
     original = DynamoStore.put_clicks
 
     def throttled(self, batch):
@@ -78,12 +60,12 @@ def test_a_storage_fault_reports_the_records_and_a_redelivery_heals(dynamodb, mo
 
 
 def test_a_record_that_cannot_be_parked_is_retried_not_lost(dynamodb):
-    response = run([record(20, b"nope")], ListParking(fail=True))
+    response = run([kinesis_record(20, b"nope")], ListParking(fail=True))
     assert response == {"batchItemFailures": [{"itemIdentifier": "20"}]}
 
 
 @pytest.mark.parametrize("bad", [b"", b"[]", b'{"click": 5}', b'{"dwell": {"click_id": "x"}}'])
 def test_shapes_that_are_parked(dynamodb, bad):
     parking = ListParking()
-    assert run([record(30, bad)], parking) == {"batchItemFailures": []}
+    assert run([kinesis_record(30, bad)], parking) == {"batchItemFailures": []}
     assert len(parking.parked) == 1
