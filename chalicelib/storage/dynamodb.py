@@ -55,7 +55,6 @@ EVIDENCE_DEFAULTS = {
     "dwell_pattern": False,
     "dwell_ms": None,
     "short_dwell": False,
-    "scripted_dwell": False,
 }
 TRANSIENT_CODES = {
     "ProvisionedThroughputExceededException",

@@ -47,7 +47,6 @@ def scored(c: Click) -> ClickRecord:
         "dwell_pattern": False,
         "dwell_ms": None,
         "short_dwell": False,
-        "scripted_dwell": False,
     }
     return ClickRecord(c.click_id, c, c.fingerprint(), "charge", c.cost_micros, 0.0, [], evidence)
 
