@@ -22,12 +22,16 @@ PYTEST := $(BIN)/pytest -q
 # The DynamoDB Local tier: these files with CLICKGUARD_DYNAMODB=local (their `dynamodb` fixture
 # then uses DynamoDB Local), plus every test marked @pytest.mark.dynamodb_local.
 LOCAL_TIER_FILES ?= tests/test_app.py tests/test_events.py tests/chalicelib/test_ingest.py \
-	tests/chalicelib/test_concurrency.py tests/chalicelib/test_stream.py
+	tests/chalicelib/test_concurrency.py tests/chalicelib/test_stream.py \
+	tests/chalicelib/test_faults.py tests/test_hostile.py
+# make load: how long and how many connections at once (python -m guardctl.load --help for more)
+LOAD_SECONDS ?= 180
+LOAD_CONCURRENCY ?= 8
 export TIMEFORMAT := took %0R s
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 CHROMIUM ?= /usr/bin/chromium
-.PHONY: help deps browser-deps run test test-moto test-local test-browser lint eval clean distclean
+.PHONY: help deps browser-deps run test test-moto test-local test-browser lint eval load clean distclean
 
 help: ## this list (a target documents itself with a trailing double-hash comment)
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -84,6 +88,9 @@ test: lint test-moto test-local test-browser ## lint, moto tier, DynamoDB Local 
 
 bench: deps ## cost and speed benchmark on DynamoDB Local: bench/results.json and a table (docs/SCALING.md)
 	$(PY) -m guardctl.bench
+
+load: deps ## 3 min of concurrent traffic on chalice local + DynamoDB Local, then a storage audit
+	$(PY) -m guardctl.load --seconds $(LOAD_SECONDS) --concurrency $(LOAD_CONCURRENCY) $(ARGS)
 
 # In this order, even under `make -j`: lint is quickest to fail, moto tier before DynamoDB Local.
 .NOTPARALLEL:

@@ -98,11 +98,8 @@ def get_click(click_id):
 def list_refunds(merchant_id):
     merchant_reader(merchant_id)
     q = params()
-    query = {
-        "from": validation.query_time(q, "from"),
-        "to": validation.query_time(q, "to"),
-        "reason": validation.query_reason(q),
-    }
+    start, end = validation.query_range(q)
+    query = {"from": start, "to": end, "reason": validation.query_reason(q)}
     fmt = validation.query_choice(q, "format", ("json", "csv"), "json")
     limit = validation.query_limit(q, settings())
     refunds, next_cursor = merchant.list_refunds(
@@ -120,13 +117,9 @@ def list_refunds(merchant_id):
 def refunds_summary(merchant_id):
     merchant_reader(merchant_id)
     q = params()
-    return merchant.summary(
-        wiring.store(),
-        merchant_id,
-        validation.query_time(q, "from"),
-        validation.query_time(q, "to"),
-        validation.query_choice(q, "bucket", ("hour", "day"), "hour"),
-    )
+    start, end = validation.query_range(q)
+    bucket = validation.query_choice(q, "bucket", ("hour", "day"), "hour")
+    return merchant.summary(wiring.store(), merchant_id, start, end, bucket)
 
 
 @app.route("/v1/sweeps", methods=["POST"])
@@ -139,10 +132,11 @@ def post_sweep():
 def list_campaigns():
     caller(ANALYST)
     q = params()
+    start, end = validation.query_range(q)
     return sweep.list_campaigns(
         wiring.store(),
-        validation.query_time(q, "from"),
-        validation.query_time(q, "to"),
+        start,
+        end,
         validation.query_limit(q, settings()),
         q.get("cursor"),
         jwt_secret(),

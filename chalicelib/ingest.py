@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from chalicelib.config import Settings
+from chalicelib.errors import ServiceUnavailableError
 from chalicelib.models import (
     DROP,
     KIND_CREDITED,
@@ -85,16 +86,19 @@ class ClickIngest:
         """Decide every click of a batch; a click seen before returns its stored decision."""
         stored = self.store.get_clicks([c.click_id for c in clicks])
         fresh: dict[str, Click] = {}
+        pending: dict[str, int] = {}  # dwell kept for a click not seen yet, as read here
         for click in clicks:
             record = stored.get(click.click_id)
             if click.click_id in fresh or (record and record.click):
                 continue
-            if record and record.pending_dwell_ms is not None and click.dwell_ms is None:
-                click = _with_dwell(click, record.pending_dwell_ms)
+            if record and record.pending_dwell_ms is not None:
+                pending[click.click_id] = record.pending_dwell_ms
+                if click.dwell_ms is None:
+                    click = _with_dwell(click, record.pending_dwell_ms)
             fresh[click.click_id] = click
         raced: set[str] = set()
         if fresh:
-            scored, raced = self._score_new(list(fresh.values()))
+            scored, raced = self._score_new(list(fresh.values()), pending)
             stored.update(scored)
         # Replays too: a retry of a batch cut off after its clicks were stored still notes it.
         self.store.note_event_time(max(c.ts for c in clicks))
@@ -112,8 +116,17 @@ class ClickIngest:
         self.store.index_clicks([stored[cid] for cid in dict.fromkeys(c.click_id for c in clicks)])
         return results
 
-    def _score_new(self, clicks: list[Click]) -> tuple[dict[str, ClickRecord], set[str]]:
-        """Score and store clicks not seen before; also returns those another request stored first."""
+    def _score_new(
+        self, clicks: list[Click], pending: dict[str, int] | None = None, again: bool = False
+    ) -> tuple[dict[str, ClickRecord], set[str]]:
+        """Score and store clicks not seen before; also returns those another request stored first.
+
+        `pending` holds the dwell a click was scored with because a report was kept for it before
+        it came: storing the click may only replace that very stub. A dwell kept since (a report
+        racing the click) comes back from `put_clicks` as a stub, and the click is scored again
+        with it, once.
+        """
+        pending = pending or {}
         cfg = self.cfg
         clicks = sorted(clicks, key=lambda c: (c.ts, c.click_id))
         keys = {c.click_id: c.source.keys() for c in clicks}
@@ -160,15 +173,20 @@ class ClickIngest:
                     dwell_ms=click.dwell_ms,
                     refund_id=refund_id_for(click.click_id) if outcome["decision"] == DROP else None,
                     campaign_id=evidence["campaign_id"],
+                    pending_dwell_ms=pending.get(click.click_id),
                 )
             )
         # Activity first (idempotent: keyed by click), then the click itself (the commit point),
         # then refunds: a retry after any failure rescoring the same click sees the same state.
         self.store.merge_sources(additions, cfg.source_ring_size)
         existing = self.store.put_clicks(records)
+        late = {cid: r.pending_dwell_ms for cid, r in existing.items() if r.click is None}
+        existing = {cid: r for cid, r in existing.items() if r.click is not None}
         out: dict[str, ClickRecord] = {}
         now = now_ms()
         for record in records:
+            if record.click_id in late:
+                continue  # a dwell report came in while it was scored: scored again below
             if record.click_id in existing:  # a concurrent request stored it first
                 out[record.click_id] = existing[record.click_id]
                 continue
@@ -187,11 +205,24 @@ class ClickIngest:
                         "reasons": record.reasons,
                     },
                 )
-        metrics_add("ClicksScored", len(records))
-        dropped = [r for r in records if r.decision == DROP and r.click_id not in existing]
+        done = [r for r in records if r.click_id not in late]
+        metrics_add("ClicksScored", len(done))
+        dropped = [r for r in done if r.decision == DROP and r.click_id not in existing]
         metrics_add("ClicksDropped", len(dropped))
         metrics_add("RefundedMicros", sum(r.click.cost_micros for r in dropped))
-        return out, set(existing)
+        raced = set(existing)
+        if late:
+            if again:  # a pending dwell is kept once (if_not_exists): this cannot happen twice
+                raise ServiceUnavailableError("storage unavailable (click contention)")
+            redo = [
+                c if c.dwell_ms is not None else _with_dwell(c, late[c.click_id])
+                for c in clicks
+                if c.click_id in late
+            ]
+            more, more_raced = self._score_new(redo, late, again=True)
+            out.update(more)
+            raced |= more_raced
+        return out, raced
 
     def _heal_refund(self, record: ClickRecord) -> None:
         """A refund claimed but not yet written (a request cut off half way): write it now."""

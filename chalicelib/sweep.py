@@ -10,6 +10,7 @@ refunded at most once (`claim_refund`).
 from __future__ import annotations
 
 import hashlib
+import threading
 import weakref
 
 import numpy as np
@@ -38,10 +39,18 @@ MAX_INTERNED = 2_000_000  # past this many names a long-lived frame is rebuilt f
 
 # One frame per store object: a warm container (or the benchmark) reads only what changed.
 _frames: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# A cached frame is mutated by its sweep: sweeps in one process (chalice local serves on threads)
+# take turns. Lambda runs one invocation per container, so this never waits there.
+_sweeping = threading.Lock()
 
 
 def run_sweep(store: Store, cfg: Settings, until: int | None) -> dict:
     """Sweep the windows up to `until` (default: the newest event time seen)."""
+    with _sweeping:
+        return _sweep(store, cfg, until)
+
+
+def _sweep(store: Store, cfg: Settings, until: int | None) -> dict:
     until = until or store.newest_click_ts() or now_ms()
     frame = _frame(store, cfg, until)
     win = Window(frame, until, cfg.sweep_lookback_s * 1000)
@@ -189,10 +198,14 @@ def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Foun
     records = store.get_clicks(ids)
     written = 0
     now = now_ms()
+    missed = []  # refunded in storage, charged in the index: a refund cut off before its index
     for click_id in ids:
         record = records.get(click_id)
-        frame.cols["charged"][frame.row_of[click_id]] = False
+        row = frame.row_of[click_id]
         if record is None or record.refund_id or record.decision != CHARGE:
+            frame.cols["charged"][row] = False
+            if record is not None and record.refund_id:
+                missed.append(record)
             continue
         dwell = record.dwell_ms
         in_band = bool(c.dwell and dwell is not None and c.dwell["low_ms"] <= dwell <= c.dwell["high_ms"])
@@ -204,9 +217,14 @@ def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Foun
         }
         outcome = decide(evidence, record.click.cost_micros, cfg)
         refund = new_refund(record, outcome, STAGE_SWEEP, KIND_CREDITED, now)
+        # Until all of it is done the cached frame keeps the click charged, so that a retry of a
+        # sweep cut off here comes back to it (and finds it refunded, or not yet).
         if store.claim_refund(record, refund, outcome):
             store.put_refund(refund)
             written += 1
+        frame.cols["charged"][row] = False
+    if missed:
+        store.index_clicks(missed, changes_only=True)
     return written
 
 

@@ -229,6 +229,14 @@ def query_time(params: dict, key: str) -> int | None:
     return ms
 
 
+def query_range(params: dict) -> tuple[int | None, int | None]:
+    """`from` and `to`, inclusive; `to` before `from` is a client mistake, not an empty range."""
+    start, end = query_time(params, "from"), query_time(params, "to")
+    if start is not None and end is not None and end < start:
+        raise invalid("to", "must not be before from")
+    return start, end
+
+
 def query_limit(params: dict, cfg: Settings) -> int:
     raw = params.get("limit")
     if raw is None:

@@ -240,9 +240,10 @@ def dollars(case: dict, mode: str) -> tuple[float, list[str]]:
     invocations = case["invocations"] * per_m
     memory_gb = (STREAM_MEMORY_MB if mode == "stream" else API_MEMORY_MB) / 1024
     seconds = case["ms_per_invocation"] / 1000
-    lam = invocations / 1e6 * PRICE["lambda_req_per_m"] + invocations * seconds * memory_gb * PRICE[
-        "lambda_gb_s"
-    ]
+    lam = (
+        invocations / 1e6 * PRICE["lambda_req_per_m"]
+        + invocations * seconds * memory_gb * PRICE["lambda_gb_s"]
+    )
     lines.append(
         f"Lambda     {invocations:,.0f} invocations x ($0.20/M + {seconds * 1000:.0f} ms x "
         f"{memory_gb:g} GB x $0.0000133/GB-s) = ${lam:.4f}"

@@ -91,7 +91,10 @@ class Store(Protocol):
     def get_clicks(self, click_ids: list[str]) -> dict[str, ClickRecord]: ...
 
     def put_clicks(self, records: list[ClickRecord]) -> dict[str, ClickRecord]:
-        """Store new clicks (over pending-dwell stubs); return the records that were there first."""
+        """Store new clicks; return the records that were there first.
+
+        A record's `pending_dwell_ms` names the pending-dwell stub it was scored with: a click
+        replaces that stub only. A stub that appeared or changed since comes back (click None)."""
 
     def put_pending_dwell(self, click_id: str, dwell_ms: int) -> ClickRecord | None:
         """Keep a dwell for a click not seen yet; return the stored record if the click exists."""

@@ -294,7 +294,8 @@ class DynamoStore:
 
     @storage_call
     def put_clicks(self, records: list[ClickRecord]) -> dict[str, ClickRecord]:
-        """Store new clicks, each conditionally; return the records that were there first."""
+        """Store new clicks, each conditionally; return the records that were there first (a click,
+        or a pending-dwell stub other than the one the click was scored with)."""
         if len(records) == 1:
             found = [self._put_click(records[0])]
         else:
@@ -307,13 +308,17 @@ class DynamoStore:
     def _put_click(self, record: ClickRecord) -> ClickRecord | None:
         # The resource's client (de)serialises Python values, like the resource itself.
         client = self.db.meta.client
-        if conditionally(
-            client.put_item,
-            TableName=self.names.clicks,
-            Item=self._item(record),
-            ConditionExpression="attribute_not_exists(click_id) OR attribute_not_exists(#c)",
-            ExpressionAttributeNames={"#c": "click"},
-        ):
+        # A click replaces a pending-dwell stub only if it is the stub it was scored with: a dwell
+        # kept since then must not vanish under it (the caller scores the click again with it).
+        condition = {"ConditionExpression": "attribute_not_exists(click_id)"}
+        if record.pending_dwell_ms is not None:
+            condition = {
+                "ConditionExpression": "attribute_not_exists(click_id) OR "
+                "(attribute_not_exists(#c) AND pending_dwell_ms = :p)",
+                "ExpressionAttributeNames": {"#c": "click"},
+                "ExpressionAttributeValues": {":p": record.pending_dwell_ms},
+            }
+        if conditionally(client.put_item, TableName=self.names.clicks, Item=self._item(record), **condition):
             return None
         item = client.get_item(
             TableName=self.names.clicks, Key={"click_id": record.click_id}, ConsistentRead=True
@@ -396,22 +401,55 @@ class DynamoStore:
 
     @storage_call
     def claim_refund(self, record: ClickRecord, refund: Refund, decision: dict) -> bool:
+        """Claim the click's one refund and write its record in one transaction: a claim whose
+        record was never written would be found by nobody (the click no longer looks charged)."""
         values = {":rid": refund.refund_id, ":d": decision["decision"], **_decision_values(decision)}
+        values[":t"] = True
         expr = "SET refund_id = :rid, decision = :d, score = :s, reasons = :r, evidence = :e"
+        expr += ", refund_written = :t"
         if refund.campaign_id:
             expr += ", campaign_id = :cid"
             values[":cid"] = refund.campaign_id
-        return conditionally(
-            self.clicks.update_item,
-            Key={"click_id": record.click_id},
-            UpdateExpression=expr,
-            ConditionExpression="attribute_exists(#c) AND attribute_not_exists(refund_id)",
-            ExpressionAttributeNames={"#c": "click"},
-            ExpressionAttributeValues=values,
-        )
+        claim = {
+            "TableName": self.names.clicks,
+            "Key": {"click_id": record.click_id},
+            "UpdateExpression": expr,
+            "ConditionExpression": "attribute_exists(#c) AND attribute_not_exists(refund_id)",
+            "ExpressionAttributeNames": {"#c": "click"},
+            "ExpressionAttributeValues": values,
+        }
+        write = {
+            "TableName": self.names.refunds,
+            "Item": self._refund_item(refund),
+            "ConditionExpression": "attribute_not_exists(click_key)",
+        }
+        try:
+            self.db.meta.client.transact_write_items(TransactItems=[{"Update": claim}, {"Put": write}])
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                return False  # refunded already, by another stage or another sweep
+            raise ServiceUnavailableError(f"storage unavailable (cancelled: {reasons})") from exc
 
     @storage_call
     def put_refund(self, refund: Refund) -> None:
+        item = self._refund_item(refund)
+        # Already there after a retry: the refund is the same one, so there is nothing to do.
+        conditionally(self.refunds.put_item, Item=item, ConditionExpression="attribute_not_exists(click_key)")
+        if refund.stage == STAGE_SWEEP:
+            # Realtime and dwell refunds reach the activity pages with their click or dwell batch.
+            self._put_pages([{"i": refund.click_id, "t": refund.click_ts, "r": refund.refund_id}])
+        self.clicks.update_item(
+            Key={"click_id": refund.click_id},
+            UpdateExpression="SET refund_written = :t",
+            ExpressionAttributeValues={":t": True},
+        )
+
+    @staticmethod
+    def _refund_item(refund: Refund) -> dict:
         item = {
             "advertiser_id": refund.advertiser_id,
             "click_key": refund_key(refund.click_ts, refund.click_id),
@@ -430,16 +468,7 @@ class DynamoStore:
             item["keyword"] = refund.keyword
         if refund.campaign_id is not None:
             item["campaign_id"] = refund.campaign_id
-        # Already there after a retry: the refund is the same one, so there is nothing to do.
-        conditionally(self.refunds.put_item, Item=item, ConditionExpression="attribute_not_exists(click_key)")
-        if refund.stage == STAGE_SWEEP:
-            # Realtime and dwell refunds reach the activity pages with their click or dwell batch.
-            self._put_pages([{"i": refund.click_id, "t": refund.click_ts, "r": refund.refund_id}])
-        self.clicks.update_item(
-            Key={"click_id": refund.click_id},
-            UpdateExpression="SET refund_written = :t",
-            ExpressionAttributeValues={":t": True},
-        )
+        return item
 
     # ---- source activity and identities ----
 
@@ -569,18 +598,48 @@ class DynamoStore:
         # profile, so a request cut off half way never makes a click look like a rival's.
         # The keys to unlink are kept on the profile until they are unlinked, so a retry after a
         # fault part-way through unlinking finishes the job (the stored profile is already new).
-        item = self.sellers.get_item(Key={"seller_id": profile.seller_id}, ConsistentRead=True).get("Item")
-        old = self._profile(_plain(item)) if item else None
-        old_keys = old.identity_keys() if old else set()
+        # Concurrent PUTs of one seller take turns on the profile's version, and an unlink only
+        # applies while the version that decided it is current: a racing PUT that lists the key
+        # again keeps its link.
+        sid = profile.seller_id
         new_keys = profile.identity_keys()
-        stale = (old_keys | set(item.get("unlink", []) if item else ())) - new_keys
-        for key in sorted(new_keys - old_keys):
-            self._link(key, profile.seller_id, "ADD")
-        self.sellers.put_item(Item={**profile.to_json(), **({"unlink": sorted(stale)} if stale else {})})
+        for _attempt in range(MAX_MERGE_ATTEMPTS):
+            found = self.sellers.get_item(Key={"seller_id": sid}, ConsistentRead=True).get("Item")
+            item = _plain(found or {})
+            old = self._profile(item) if item else None
+            old_keys = old.identity_keys() if old else set()
+            pending = set(item.get("unlink", ()))
+            version = int(item.get("ver", 0))
+            stale = (old_keys | pending) - new_keys
+            for key in sorted(new_keys - old_keys):
+                self._link(key, sid, "ADD")
+            if old == profile:
+                break  # stored already (a retry): finish its unlinking
+            body = {**profile.to_json(), "ver": version + 1, **({"unlink": sorted(stale)} if stale else {})}
+            condition = (
+                {"ConditionExpression": "ver = :v", "ExpressionAttributeValues": {":v": version}}
+                if version
+                else {"ConditionExpression": "attribute_not_exists(ver)"}
+            )
+            if conditionally(self.sellers.put_item, Item=body, **condition):
+                version += 1
+                break
+            # another PUT of this seller got in first: start again from it
+        else:
+            raise ServiceUnavailableError("storage unavailable (seller profile contention)")
+        # An unlink decided by an earlier profile may have landed after our links: link again.
+        for key in sorted(new_keys & pending):
+            self._link(key, sid, "ADD")
         for key in sorted(stale):
-            self._link(key, profile.seller_id, "DELETE")
+            self._unlink(key, sid, version)
         if stale:
-            self.sellers.update_item(Key={"seller_id": profile.seller_id}, UpdateExpression="REMOVE unlink")
+            conditionally(
+                self.sellers.update_item,
+                Key={"seller_id": sid},
+                UpdateExpression="REMOVE unlink",
+                ConditionExpression="ver = :v",
+                ExpressionAttributeValues={":v": version},
+            )
 
     def _link(self, key: str, seller_id: str, action: str) -> None:
         # A linked key never expires: its ring's TTL must not take the identity link with it.
@@ -593,6 +652,32 @@ class DynamoStore:
             else "DELETE owners :s ADD ver :one",
             ExpressionAttributeValues={":s": {seller_id}, ":one": 1},
         )
+
+    def _unlink(self, key: str, seller_id: str, version: int) -> None:
+        """Drop a link (as _link does), if the profile version that decided it is still current."""
+        unlink = {
+            "TableName": self.names.sources,
+            "Key": {"source_key": key},
+            "UpdateExpression": "DELETE owners :s ADD ver :one",
+            "ExpressionAttributeValues": {":s": {seller_id}, ":one": 1},
+        }
+        current = {
+            "TableName": self.names.sellers,
+            "Key": {"seller_id": seller_id},
+            "ConditionExpression": "ver = :v",
+            "ExpressionAttributeValues": {":v": version},
+        }
+        try:
+            self.db.meta.client.transact_write_items(
+                TransactItems=[{"Update": unlink}, {"ConditionCheck": current}]
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons[1:2] != ["ConditionalCheckFailed"]:
+                raise ServiceUnavailableError(f"storage unavailable (cancelled: {reasons})") from exc
+            # A newer profile took over: it unlinks what it does not list.
 
     # ---- queries ----
 

@@ -91,10 +91,12 @@ class MemoryStore:
         with self._lock:
             for record in records:
                 old = self._clicks.get(record.click_id)
-                if old is not None and old.get("click") is not None:
-                    found[record.click_id] = self._record(old)
+                if old is not None and (
+                    old.get("click") is not None or old.get("pending_dwell_ms") != record.pending_dwell_ms
+                ):
+                    found[record.click_id] = self._record(old)  # a click, or a stub not seen
                     continue
-                # Like a DynamoDB put, the click replaces a pending-dwell stub whole.
+                # Like a DynamoDB put, the click replaces the pending-dwell stub it was scored with.
                 self._clicks[record.click_id] = self._item(record)
                 click: Click = record.click
                 bisect.insort(self._by_time, (click.ts, record.click_id))

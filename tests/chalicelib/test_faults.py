@@ -674,10 +674,6 @@ def _sweep_cases(calls: list[Step], credited: list[str]) -> list[tuple[Step, str
     ]
 
 
-@pytest.mark.skip(
-    reason="open bug (issue 6): a sweep claims a click, then writes its refund record; a fault "
-    "between the two leaves the claim without the record, and no later sweep comes back to it",
-)
 def test_a_sweep_retried_after_a_fault_at_any_step_heals_completely(
     client, dynamodb, fresh, faults, subtests, adserver, analyst, hourly_buckets
 ):
@@ -837,10 +833,6 @@ def test_many_dwell_reports_racing_the_click_itself_keep_one_dwell(dynamodb):
     assert [r.click_id for r in refunds] == (["c-1"] if final.decision == "drop" else [])
 
 
-@pytest.mark.skip(
-    reason="open bug (issue 6): a dwell kept as pending after the click's batch read the table is "
-    "overwritten by the click's conditional put (the condition allows replacing a stub)",
-)
 def test_a_dwell_reported_while_its_click_is_being_written_is_not_lost(client, faults, adserver):
     """The click request read no record; the dwell report then finds no click and keeps the dwell
     as pending (and says so); then the click is written. The dwell must end up on the click."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from chalicelib import sweep
@@ -81,6 +83,16 @@ def test_a_second_process_sweeping_the_same_data_names_the_same_campaign():
     theirs = sweep.run_sweep(store, CFG, until)
     assert theirs["refunds_written"] == 0
     assert [c["campaign_id"] for c in theirs["campaigns"]] == [c["campaign_id"] for c in mine["campaigns"]]
+
+
+def test_sweeps_at_once_in_one_process_credit_each_click_once(stores):
+    store = stores
+    s = scene(quiet=300, viral=False)
+    until = replay(store, s)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: sweep.run_sweep(store, CFG, until), range(4)))
+    assert sum(r["refunds_written"] for r in results) == len(refunds(store, "BIG")) > 0
+    assert len({c["campaign_id"] for r in results for c in r["campaigns"]}) == 1
 
 
 def test_feedback_drops_a_members_next_click_on_the_target():

@@ -86,7 +86,12 @@ def test_pending_dwell_waits_for_its_click_and_keeps_the_first(store):
     assert store.put_pending_dwell("c-2", 5000) is None
     assert store.put_pending_dwell("c-2", 9000) is None
     assert store.get_clicks(["c-2"])["c-2"].pending_dwell_ms == 5000
-    assert store.put_clicks([record(c)]) == {}  # the click replaces the stub
+    # Scored without seeing the stub: the stub comes back, the click is not stored over it.
+    (stub,) = store.put_clicks([record(c)]).values()
+    assert (stub.click, stub.pending_dwell_ms) == (None, 5000)
+    seen = record(c)
+    seen.pending_dwell_ms = 5000
+    assert store.put_clicks([seen]) == {}  # the click replaces the stub it was scored with
     assert store.put_pending_dwell("c-2", 7000).click == c
 
 
