@@ -218,6 +218,12 @@ def run_replay(args) -> int:
     return 0
 
 
+def _add_guard_arguments(parser) -> None:
+    """--url and --secret, for the commands that talk to a running guard."""
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"the guard (default {DEFAULT_URL})")
+    parser.add_argument("--secret", help=f"signing secret (default ${SECRET_ENV} or .local/jwt-secret)")
+
+
 def _add_replay(subparsers) -> None:
     parser = subparsers.add_parser(
         "replay",
@@ -226,13 +232,12 @@ def _add_replay(subparsers) -> None:
         "a sweep every minute of event time; ends with a summary table.",
     )
     parser.add_argument("file", type=Path, metavar="FILE.jsonl")
-    parser.add_argument("--url", default=DEFAULT_URL, help=f"the guard (default {DEFAULT_URL})")
     parser.add_argument("--batch", type=int, default=500, help="clicks or dwell reports per request")
     parser.add_argument(
         "--sweep-every", type=int, default=60, metavar="SECONDS", help="event time between sweeps (0: none)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--secret", help=f"signing secret (default ${SECRET_ENV} or .local/jwt-secret)")
+    _add_guard_arguments(parser)
     parser.set_defaults(handler=run_replay)
 
 
@@ -269,12 +274,11 @@ def _add_refunds(subparsers) -> None:
         "refunds", help="a merchant's refunds as a table", description="Newest click first."
     )
     parser.add_argument("merchant", metavar="MERCHANT")
-    parser.add_argument("--url", default=DEFAULT_URL, help=f"the guard (default {DEFAULT_URL})")
     parser.add_argument("--from", dest="frm", help="click time from (RFC 3339 or epoch ms)")
     parser.add_argument("--to", help="click time to")
     parser.add_argument("--reason", help="one reason code, e.g. BOT_AGENT")
     parser.add_argument("--limit", type=int, default=100)
-    parser.add_argument("--secret", help=f"signing secret (default ${SECRET_ENV} or .local/jwt-secret)")
+    _add_guard_arguments(parser)
     parser.set_defaults(handler=run_refunds)
 
 

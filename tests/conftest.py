@@ -123,6 +123,23 @@ def post(client, path: str, body, headers: dict):
     return client.http.post(path, headers=headers, body=json.dumps(body, ensure_ascii=False))
 
 
+def drop_clicks(client, adserver: dict, n: int, advertiser: str = "S1", start: int = 0):
+    """Post `n` clicks from a scripted client (dropped, each refunded at once), a minute apart."""
+    bots = [
+        make_click(
+            start + i,
+            advertiser_id=advertiser,
+            listing_id=f"L{i}",
+            ts=BASE_TS + (start + i) * 60_000,
+            source={"user_agent": "curl/8.0"},
+        )
+        for i in range(n)
+    ]
+    resp = post(client, "/v1/clicks", {"clicks": bots}, adserver)
+    assert resp.status_code == 200, resp.body
+    return resp
+
+
 def put(client, path: str, body, headers: dict):
     return client.http.put(path, headers=headers, body=json.dumps(body, ensure_ascii=False))
 

@@ -8,7 +8,7 @@ import time
 import jwt
 import pytest
 
-from tests.conftest import BASE_TS, SECRET, auth, make_click, merchant_headers, post, put
+from tests.conftest import BASE_TS, SECRET, auth, drop_clicks, make_click, merchant_headers, post, put
 
 
 def test_health_needs_no_auth(client):
@@ -405,20 +405,6 @@ def test_unknown_click_is_404(client, adserver):
 
 
 # ---- merchant queries ----
-
-
-def drop_clicks(client, adserver, n, advertiser="S1", start=0):
-    bots = [
-        make_click(
-            start + i,
-            advertiser_id=advertiser,
-            listing_id=f"L{i}",
-            ts=BASE_TS + (start + i) * 60_000,
-            source={"user_agent": "curl/8.0"},
-        )
-        for i in range(n)
-    ]
-    post(client, "/v1/clicks", {"clicks": bots}, adserver)
 
 
 def test_refunds_page_newest_first_with_signed_cursor(client, adserver):

@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover
 
 from chalicelib import cursor as cursor_codec
 from tests.chalicelib.test_faults import dump
-from tests.conftest import BASE_TS, SECRET, make_click, merchant_headers, post, put
+from tests.conftest import BASE_TS, SECRET, drop_clicks, make_click, merchant_headers, post, put
 
 # ---- helpers ---------------------------------------------------------------------------------
 
@@ -751,23 +751,9 @@ def test_a_merchant_token_writes_nothing(client, stored):
 # ---- cursors ---------------------------------------------------------------------------------
 
 
-def _drop(client, adserver, advertiser, n, start=0):
-    clicks = [
-        make_click(
-            start + i,
-            advertiser_id=advertiser,
-            listing_id=f"L{i}",
-            ts=BASE_TS + (start + i) * 60_000,
-            source={"user_agent": "curl/8.0"},
-        )
-        for i in range(n)
-    ]
-    assert post(client, "/v1/clicks", {"clicks": clicks}, adserver).status_code == 200
-
-
 def test_cursors_only_resume_the_query_they_were_issued_for(client, adserver, analyst):
-    _drop(client, adserver, "S1", 4)
-    _drop(client, adserver, "S2", 4, start=10)
+    drop_clicks(client, adserver, 4, "S1")
+    drop_clicks(client, adserver, 4, "S2", start=10)
     s1 = merchant_headers("S1")
     mine = client.http.get("/v1/merchants/S1/refunds?limit=1", headers=s1).json_body["next_cursor"]
     assert mine
