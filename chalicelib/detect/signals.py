@@ -8,13 +8,9 @@ import numpy as np
 WEIBULL_LOG_IQR = float(np.log(np.log(4.0)) - np.log(np.log(4.0 / 3.0)))
 
 
-def target_minute_counts(
-    targets: np.ndarray, minutes: np.ndarray, n_minutes: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Clicks per target per minute: the volume series every burst is measured on."""
-    uniq, inv = np.unique(targets, return_inverse=True)
-    counts = np.bincount(inv * n_minutes + minutes, minlength=len(uniq) * n_minutes)
-    return uniq, counts.reshape(len(uniq), n_minutes).astype(np.int32)
+def minute_counts(row: np.ndarray, minute: np.ndarray, n_rows: int, n_minutes: int) -> np.ndarray:
+    """Clicks per target (a row index) per minute: the volume series every burst is measured on."""
+    return np.bincount(row * n_minutes + minute, minlength=n_rows * n_minutes).reshape(n_rows, n_minutes)
 
 
 def rolling_sum(counts: np.ndarray, width: int) -> np.ndarray:
@@ -52,11 +48,15 @@ def poisson_surprise(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
     return np.where(k > lam, s, 0.0)
 
 
-def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """The [first, last] index of every run of True: one burst per run of bursting minutes."""
-    padded = np.concatenate(([False], mask, [False])).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+def row_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, first and last column of every run of True in a 2-d mask, row by row: one burst per run."""
+    rows, cols = mask.shape
+    padded = np.zeros((rows, cols + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    edges = np.diff(padded, axis=1)
+    row, first = np.nonzero(edges == 1)
+    _, end = np.nonzero(edges == -1)
+    return row, first, end - 1
 
 
 def log_iqr(dwell_ms: np.ndarray) -> float:
@@ -66,6 +66,35 @@ def log_iqr(dwell_ms: np.ndarray) -> float:
         return float("nan")
     q1, q3 = np.percentile(np.log(d), [25, 75])
     return float(q3 - q1)
+
+
+def log_iqr_by(dwell_ms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """`log_iqr` of each group's stays at once (NaN under 4): every burst's spread in one sort.
+
+    Quartiles interpolate as np.percentile does, so each value equals log_iqr of the group alone.
+    """
+    ok = np.isfinite(dwell_ms) & (dwell_ms > 0)
+    values, group = np.log(dwell_ms[ok]), group[ok]
+    order = np.lexsort((values, group))
+    values = values[order]
+    n = np.bincount(group, minlength=n_groups)
+    start = np.cumsum(n) - n
+    out = np.full(n_groups, np.nan)
+    has = n >= 4
+    q1, q3 = (_sorted_quantile(values, start[has], n[has], q) for q in (0.25, 0.75))
+    out[has] = q3 - q1
+    return out
+
+
+def _sorted_quantile(values: np.ndarray, start: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
+    """Quantile q of each sorted slice values[start:start + n], numpy's linear interpolation."""
+    at = (n - 1) * q
+    below = np.floor(at)
+    gamma = at - below
+    lo = values[start + below.astype(np.intp)]
+    hi = values[start + below.astype(np.intp) + 1]
+    diff = hi - lo
+    return np.where(gamma >= 0.5, hi - diff * (1 - gamma), lo + diff * gamma)
 
 
 def weibull_shape(dwell_ms: np.ndarray) -> float:
