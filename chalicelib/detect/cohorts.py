@@ -91,7 +91,9 @@ class Window:
         """Rows of the clicks on the sorted `listings` in minutes [first, last], and the listing's index."""
         order, key = self._by_listing
         at = np.asarray(listings, dtype=np.int64) * self.n_minutes
-        owner, pos = _ranges(np.searchsorted(key, at + first), np.searchsorted(key, at + last, side="right"))
+        owner, pos = signals.spans(
+            np.searchsorted(key, at + first), np.searchsorted(key, at + last, side="right")
+        )
         return order[pos], owner
 
 
@@ -133,17 +135,12 @@ def find_bursts(win: Window, cfg: Settings) -> list[Burst]:
         # Only targets with that many clicks inside one burst window can burst; the rest never
         # reach the target x minute matrices (most of a big market).
         target_of, minute = np.divmod(key, win.n_minutes)
-        in_window = np.searchsorted(key, key, side="right") - np.searchsorted(
-            key, key - np.minimum(minute, width - 1)
-        )
-        first_of = np.flatnonzero(np.r_[True, target_of[1:] != target_of[:-1], True])
-        busy = np.maximum.reduceat(in_window, first_of[:-1]) >= cfg.burst_min_sources
-        if not busy.any():
+        keep = _can_burst(key, target_of, minute, width, cfg.burst_min_sources)
+        if not keep.any():
             continue
-        keep = np.repeat(busy, np.diff(first_of))
-        order, key, minute = order[keep], key[keep], minute[keep]
-        ids = target_of[first_of[:-1][busy]]
-        first_of = np.r_[0, np.cumsum(np.diff(first_of)[busy])]
+        order, key, minute, target_of = order[keep], key[keep], minute[keep], target_of[keep]
+        first_of = np.r_[0, np.flatnonzero(np.diff(target_of)) + 1, len(key)]
+        ids = target_of[first_of[:-1]]
         # Target by minute matrices a block of targets at a time: memory stays flat as targets grow.
         step = max(1, CHUNK_CELLS // win.n_minutes)
         runs: list[tuple[np.ndarray, ...]] = []
@@ -163,7 +160,7 @@ def find_bursts(win: Window, cfg: Settings) -> list[Burst]:
         start = np.maximum(0, first - width + 1)
         lo = np.searchsorted(key, target * win.n_minutes + start)
         hi = np.searchsorted(key, target * win.n_minutes + last, side="right")
-        burst, at = _ranges(lo, hi)
+        burst, at = signals.spans(lo, hi)
         rows = order[at]
         rows = rows[np.lexsort((rows, burst))]  # each burst's rows in window order
         persons, owner = _distinct(win.cols["person"][rows], burst)
@@ -188,6 +185,21 @@ def find_bursts(win: Window, cfg: Settings) -> list[Burst]:
     return out
 
 
+def _can_burst(key: np.ndarray, target: np.ndarray, minute: np.ndarray, width: int, least: int) -> np.ndarray:
+    """Per click (sorted by key): whether its target gets `least` clicks within `width` minutes."""
+    # Clicks per (target, minute) cell, then per window ending at each cell: the cells within
+    # `width` minutes of a cell are among the `width` cells before it (keys are sorted).
+    cell = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    cell_key, cell_n, cell_target = key[cell], np.diff(np.r_[cell, len(key)]), target[cell]
+    low = cell_key - np.minimum(minute[cell], width - 1)
+    in_window = cell_n.copy()
+    for back in range(1, width):
+        in_window[back:] += np.where(cell_key[:-back] >= low[back:], cell_n[:-back], 0)
+    first = np.flatnonzero(np.r_[True, cell_target[1:] != cell_target[:-1]])
+    busy = np.maximum.reduceat(in_window, first) >= least
+    return np.repeat(np.repeat(busy, np.diff(np.r_[first, len(cell)])), cell_n)
+
+
 def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     """Fill each burst's dwell band, repeat and rival shares; returns who came back (by person)."""
     dwell = win.cols["dwell"]
@@ -198,15 +210,14 @@ def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     rival = np.bincount(owner[win.cols["rival"][rows]], minlength=len(bursts)) / sizes
     n_known = np.bincount(owner[np.isfinite(dwell[rows])], minlength=len(bursts))
     spread = signals.log_iqr_by(dwell[rows], owner, len(bursts))
+    low, high = signals.dwell_band_by(dwell[rows], owner, len(bursts), cfg.band_core_share, cfg.band_widen)
     for i, b in enumerate(bursts):
         b.rival = float(rival[i])
         if n_known[i] < cfg.cohort_min_dwells or not market_iqr > 0:
             continue
         b.spread = float(spread[i]) / market_iqr
         if b.spread <= cfg.dwell_spread_ratio:
-            known = dwell[b.rows]
-            lo, hi = signals.dwell_band(known[np.isfinite(known)], cfg.band_core_share, cfg.band_widen)
-            b.band = (lo, hi)
+            b.band = (float(low[i]), float(high[i]))
     # Lockstep: a source in two bursts at different times (one started after the other ended).
     n_persons = np.array([len(b.persons) for b in bursts])
     persons = np.concatenate([b.persons for b in bursts])
@@ -258,17 +269,14 @@ def posterior_odds(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: 
     n_market_in = np.searchsorted(market_stays, high, side="right") - np.searchsorted(market_stays, low)
     n_cover = np.bincount(owner[in_band & known], minlength=len(judged))
     n_known = np.bincount(owner[known], minlength=len(judged))
-    band_in, band_out, back, away, linked, unlinked = (np.ones(len(judged)) for _ in range(6))
-    for i, b in enumerate(judged):
-        if b.band is not None:
-            market_in = max(float(n_market_in[i] / len(market_stays)), 1e-3)
-            cover = float(n_cover[i] / n_known[i]) if n_known[i] else 0.0
-            band_in[i] = _clip(cover / market_in, cap)
-            band_out[i] = _clip((1 - cover) / max(1 - market_in, 1e-3), cap)
-        back[i] = _clip(b.repeat / market_repeat, cap)
-        away[i] = _clip((1 - b.repeat) / (1 - market_repeat), cap)
-        linked[i] = _clip(b.rival / market_rival, cap)
-        unlinked[i] = _clip((1 - b.rival) / (1 - market_rival), cap)
+    has_band = np.array([b.band is not None for b in judged])
+    market_in = np.maximum(n_market_in / len(market_stays), 1e-3)
+    cover = np.divide(n_cover, n_known, out=np.zeros(len(judged)), where=n_known > 0)
+    band_in = np.where(has_band, _clip(cover / market_in, cap), 1.0)
+    band_out = np.where(has_band, _clip((1 - cover) / np.maximum(1 - market_in, 1e-3), cap), 1.0)
+    repeat, rival = np.array([b.repeat for b in judged]), np.array([b.rival for b in judged])
+    back, away = _clip(repeat / market_repeat, cap), _clip((1 - repeat) / (1 - market_repeat), cap)
+    linked, unlinked = _clip(rival / market_rival, cap), _clip((1 - rival) / (1 - market_rival), cap)
     ratio = np.array([b.odds for b in judged])[owner]
     ratio *= np.where(~known, 1.0, np.where(in_band, band_in[owner], band_out[owner]))
     ratio *= np.where(came_back[rows], back[owner], away[owner])
@@ -279,8 +287,8 @@ def posterior_odds(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: 
     return best
 
 
-def _clip(ratio: float, cap: float) -> float:
-    return float(min(max(ratio, 1.0 / cap), cap))
+def _clip(ratio: np.ndarray, cap: float) -> np.ndarray:
+    return np.clip(ratio, 1.0 / cap, cap)
 
 
 def link(bursts: list[Burst], person: np.ndarray, credited: np.ndarray, cfg: Settings) -> list[list[Burst]]:
@@ -312,16 +320,18 @@ def _shared_pairs(
     """Every pair of groups (a < b) holding a common value, and how many values they share."""
     order = np.lexsort((group, values))
     values, group = values[order], group[order]
-    # Each entry pairs with the later entries of its value.
-    last = np.ones(len(values), dtype=bool)
-    last[:-1] = values[1:] != values[:-1]
-    run_end = np.flatnonzero(last) + 1
-    ends = np.repeat(run_end, np.diff(np.r_[0, run_end]))
-    first, second = _ranges(np.arange(len(values)) + 1, ends)
-    # Half the bytes to sort while pair keys fit 32 bits (up to ~46k bursts).
+    # Half the bytes to sort while pair keys fit 32 bits (up to ~46k groups).
     dtype = np.int32 if n_groups * n_groups <= np.iinfo(np.int32).max else np.int64
     group = group.astype(dtype)
-    key = group[first] * dtype(n_groups) + group[second]
+    # Each entry pairs with the entries after it holding the same value: 1, 2, ... places on.
+    keys = []
+    at, step = np.flatnonzero(values[1:] == values[:-1]), 1
+    while len(at):
+        keys.append(group[at] * dtype(n_groups) + group[at + step])
+        step += 1
+        at = at[at + step < len(values)]
+        at = at[values[at + step] == values[at]]
+    key = np.concatenate(keys) if keys else np.empty(0, dtype)
     pairs, shared = np.unique(key, return_counts=True)
     return pairs // n_groups, pairs % n_groups, shared.astype(np.float32)
 
@@ -403,13 +413,6 @@ def _round_min(values) -> float | None:
 
 def _round(value: float) -> float | None:
     return round(value, 3) if np.isfinite(value) else None
-
-
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every index of the slices [lo, hi) and which slice it came from: many slices in one gather."""
-    n = hi - lo
-    owner = np.repeat(np.arange(len(lo)), n)
-    return owner, np.arange(int(n.sum())) + np.repeat(lo - (np.cumsum(n) - n), n)
 
 
 def _distinct(values: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -73,17 +73,20 @@ def log_iqr_by(dwell_ms: np.ndarray, group: np.ndarray, n_groups: int) -> np.nda
 
     Quartiles interpolate as np.percentile does, so each value equals log_iqr of the group alone.
     """
-    ok = np.isfinite(dwell_ms) & (dwell_ms > 0)
-    values, group = np.log(dwell_ms[ok]), group[ok]
-    order = np.lexsort((values, group))
-    values = values[order]
-    n = np.bincount(group, minlength=n_groups)
-    start = np.cumsum(n) - n
+    values, start, n = _sorted_logs(dwell_ms, group, n_groups)
     out = np.full(n_groups, np.nan)
     has = n >= 4
     q1, q3 = (_sorted_quantile(values, start[has], n[has], q) for q in (0.25, 0.75))
     out[has] = q3 - q1
     return out
+
+
+def _sorted_logs(dwell_ms: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, ...]:
+    """Logs of each group's known positive stays, sorted within groups laid end to end; starts, counts."""
+    ok = np.isfinite(dwell_ms) & (dwell_ms > 0)
+    values, group = np.log(dwell_ms[ok]), group[ok]
+    n = np.bincount(group, minlength=n_groups)
+    return values[np.lexsort((values, group))], np.cumsum(n) - n, n
 
 
 def _sorted_quantile(values: np.ndarray, start: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
@@ -106,17 +109,36 @@ def weibull_shape(dwell_ms: np.ndarray) -> float:
     return WEIBULL_LOG_IQR / max(spread, 1e-6) if np.isfinite(spread) else float("nan")
 
 
-def dwell_band(dwell_ms: np.ndarray, core_share: float, widen: float) -> tuple[float, float]:
-    """The stay a cohort was told to make: its densest log-interval, widened by its own width."""
-    d = np.sort(np.log(dwell_ms[np.isfinite(dwell_ms) & (dwell_ms > 0)]))
-    k = max(2, int(np.ceil(core_share * len(d))))
-    if len(d) < k:
-        return float("nan"), float("nan")
-    widths = d[k - 1 :] - d[: len(d) - k + 1]
-    i = int(np.argmin(widths))
-    lo, hi = d[i], d[i + k - 1]
+def dwell_band_by(
+    dwell_ms: np.ndarray, group: np.ndarray, n_groups: int, core_share: float, widen: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The stay each cohort was told to make: its densest log-interval, widened by its own width.
+
+    The interval holds `core_share` of the group's stays (at least 2; NaN when fewer stays).
+    """
+    values, start, n = _sorted_logs(dwell_ms, group, n_groups)
+    k = np.maximum(2, np.ceil(core_share * n).astype(np.int64))
+    low, high = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
+    has = np.flatnonzero(n >= k)
+    if len(has) == 0:
+        return low, high
+    # Every window of k sorted stays in each group; the narrowest, the first on a tie.
+    k, n_windows = k[has], n[has] - k[has] + 1
+    owner, at = spans(start[has], start[has] + n_windows)
+    width = values[at + k[owner] - 1] - values[at]
+    narrowest = np.minimum.reduceat(width, np.cumsum(n_windows) - n_windows)
+    tied = np.flatnonzero(width == narrowest[owner])
+    first = tied[np.r_[True, owner[tied][1:] != owner[tied][:-1]]]
+    lo, hi = values[at[first]], values[at[first] + k - 1]
     pad = (hi - lo) * widen
-    return float(np.exp(lo - pad)), float(np.exp(hi + pad))
+    low[has], high[has] = np.exp(lo - pad), np.exp(hi + pad)
+    return low, high
+
+
+def spans(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every index of the slices [lo, hi) and which slice it came from: many slices in one gather."""
+    n = hi - lo
+    return np.repeat(np.arange(len(lo)), n), np.arange(int(n.sum())) + np.repeat(lo - (np.cumsum(n) - n), n)
 
 
 def first_clicks(person: np.ndarray, ts: np.ndarray) -> np.ndarray:

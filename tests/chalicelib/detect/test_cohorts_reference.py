@@ -135,7 +135,7 @@ def ref_describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
             continue
         b.spread = signals.log_iqr(known) / market_iqr
         if b.spread <= cfg.dwell_spread_ratio:
-            b.band = signals.dwell_band(known, cfg.band_core_share, cfg.band_widen)
+            b.band = ref_band(known, cfg.band_core_share, cfg.band_widen)
     came_back = {
         int(p)
         for a in bursts
@@ -148,6 +148,17 @@ def ref_describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     return np.array(sorted(came_back), dtype=np.int32)
 
 
+def ref_band(dwell_ms: np.ndarray, core_share: float, widen: float) -> tuple[float, float]:
+    d = np.sort(np.log(dwell_ms[np.isfinite(dwell_ms) & (dwell_ms > 0)]))
+    k = max(2, int(np.ceil(core_share * len(d))))
+    if len(d) < k:
+        return float("nan"), float("nan")
+    widths = d[k - 1 :] - d[: len(d) - k + 1]
+    i = int(np.argmin(widths))
+    pad = (d[i + k - 1] - d[i]) * widen
+    return float(np.exp(d[i] - pad)), float(np.exp(d[i + k - 1] + pad))
+
+
 def ref_posterior(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: Settings) -> np.ndarray:
     cols = win.cols
     dwell = cols["dwell"]
@@ -156,7 +167,6 @@ def ref_posterior(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: S
     market_repeat = max(len(repeated) / len(np.unique(cols["person"])), 1e-3)
     market_rival = max(float(cols["rival"].mean()), 1e-3)
     cap = cfg.max_likelihood_ratio
-    clip = cohorts._clip
     best = np.zeros(len(win))
     for b in bursts:
         if b.column != "listing" or not b.suspect(cfg):
@@ -176,6 +186,10 @@ def ref_posterior(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: S
         ratio *= np.where(cols["rival"][rows], *rival)
         best[rows] = ratio
     return best
+
+
+def clip(ratio: float, cap: float) -> float:
+    return min(max(ratio, 1.0 / cap), cap)
 
 
 def ref_link(bursts: list[Burst], person: np.ndarray, credited: np.ndarray, cfg: Settings) -> list[list[int]]:
