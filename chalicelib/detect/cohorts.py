@@ -166,8 +166,8 @@ def find_bursts(win: Window, cfg: Settings) -> list[Burst]:
         persons, owner = _distinct(win.cols["person"][rows], burst)
         n_persons = np.bincount(owner, minlength=len(lo))
         rows_end, persons_end = np.cumsum(hi - lo), np.cumsum(n_persons)
+        # Many clicks by few people are the per-click rules' business, not a burst.
         for i in np.flatnonzero(n_persons >= cfg.burst_min_sources).tolist():
-            # Fewer people than that in a burst: many clicks, few people, the per-click rules' business.
             s, e = int(start[i]), int(last[i])
             base = float(np.maximum(t_share[i] * market[s : e + 1], floor / width).sum())
             n_rows = int(hi[i] - lo[i])
@@ -261,7 +261,8 @@ def posterior_odds(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: 
     rows = np.concatenate([b.rows for b in judged])
     stay = dwell[rows]
     known = np.isfinite(stay)
-    # A band's market rate: the window's known stays inside it, counted on one sorted copy.
+    # A band's market rate: the window's known stays inside it, counted on one sorted copy
+    # (bursts without a band get an empty one, and a likelihood ratio of 1 below).
     market_stays = np.sort(dwell[np.isfinite(dwell)])
     banded = [b.band if b.band is not None else (np.inf, -np.inf) for b in judged]
     low, high = (np.array(edge) for edge in zip(*banded, strict=True))
@@ -270,7 +271,7 @@ def posterior_odds(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: 
     n_cover = np.bincount(owner[in_band & known], minlength=len(judged))
     n_known = np.bincount(owner[known], minlength=len(judged))
     has_band = np.array([b.band is not None for b in judged])
-    market_in = np.maximum(n_market_in / len(market_stays), 1e-3)
+    market_in = np.maximum(n_market_in / max(len(market_stays), 1), 1e-3)
     cover = np.divide(n_cover, n_known, out=np.zeros(len(judged)), where=n_known > 0)
     band_in = np.where(has_band, _clip(cover / market_in, cap), 1.0)
     band_out = np.where(has_band, _clip((1 - cover) / np.maximum(1 - market_in, 1e-3), cap), 1.0)
