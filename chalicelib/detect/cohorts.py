@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from chalicelib.detect.frame import NONE, ClickFrame
 
 MINUTE_MS = 60_000
 TARGET_COLUMNS = ("listing", "advertiser", "keyword")
+CHUNK_CELLS = 1 << 20  # target x minute cells per block while finding bursts: a few MB per array
 
 
 @dataclass
@@ -74,6 +76,26 @@ class Window:
     def __len__(self) -> int:
         return len(self.rows)
 
+    @cached_property
+    def fresh(self) -> np.ndarray:
+        """Whether each click is its source's first in the window (shared by every campaign)."""
+        return signals.first_clicks(self.cols["person"], self.cols["ts"])
+
+    @cached_property
+    def _by_listing(self) -> tuple[np.ndarray, np.ndarray]:
+        # Rows by listing then minute: a listing's clicks over a span of minutes are one slice.
+        order = np.lexsort((self.minute, self.cols["listing"]))
+        return order, self.cols["listing"][order].astype(np.int64) * self.n_minutes + self.minute[order]
+
+    def on_listings(self, listings: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the clicks on the sorted `listings` in minutes [first, last], and the listing's index."""
+        order, key = self._by_listing
+        at = np.asarray(listings, dtype=np.int64) * self.n_minutes
+        owner, pos = signals.spans(
+            np.searchsorted(key, at + first), np.searchsorted(key, at + last, side="right")
+        )
+        return order[pos], owner
+
 
 def find_campaigns(win: Window, cfg: Settings) -> list[Found]:
     """Every campaign visible in the window."""
@@ -99,87 +121,118 @@ def find_bursts(win: Window, cfg: Settings) -> list[Burst]:
     block = max(1, cfg.baseline_block_s // 60)
     market = np.bincount(win.minute, minlength=win.n_minutes)
     market_w = signals.rolling_sum(market, width)
+    floor = cfg.burst_floor_clicks
     out: list[Burst] = []
     for column in TARGET_COLUMNS:
         targets = win.cols[column]
-        has = targets != NONE
-        # Only targets with enough clicks in the whole look-back can hold a burst of that size.
-        uniq, totals = np.unique(targets[has], return_counts=True)
-        busy = uniq[totals >= cfg.burst_min_sources]
-        if len(busy) == 0:
+        has = np.flatnonzero(targets != NONE)
+        if len(has) == 0:
             continue
-        pick = np.flatnonzero(has & np.isin(targets, busy))
-        ids, counts = signals.target_minute_counts(targets[pick], win.minute[pick], win.n_minutes)
-        observed = signals.rolling_sum(counts, width)
-        share = signals.baseline_share(counts, market, block)
-        floor = cfg.burst_floor_clicks
-        expected = np.maximum(share[:, None] * market_w[None, :], floor)
-        hot = (
-            (observed >= cfg.burst_min_sources)
-            & (observed >= cfg.burst_min_lift * expected)
-            & (signals.poisson_surprise(observed, expected) >= cfg.burst_min_surprise)
-        )
-        hot_targets = np.flatnonzero(hot.any(axis=1))
-        if len(hot_targets) == 0:
+        # Clicks by target then minute: a target's clicks over a span of minutes are one slice.
+        key = targets[has].astype(np.int64) * win.n_minutes + win.minute[has]
+        by_key = np.argsort(key)
+        order, key = has[by_key], key[by_key]
+        # Only targets with that many clicks inside one burst window can burst; the rest never
+        # reach the target x minute matrices (most of a big market).
+        target_of, minute = np.divmod(key, win.n_minutes)
+        keep = _can_burst(key, target_of, minute, width, cfg.burst_min_sources)
+        if not keep.any():
             continue
-        order = pick[np.argsort(targets[pick], kind="stable")]
-        sorted_targets = targets[order]
-        for i in hot_targets:
-            target = int(ids[i])
-            lo, hi = np.searchsorted(sorted_targets, [target, target + 1])
-            on_target = order[lo:hi]
-            m = win.minute[on_target]
-            per_minute = np.maximum(share[i] * market, floor / width)
-            for first, last in signals.runs(hot[i]):
-                start = max(0, first - width + 1)
-                rows = on_target[(m >= start) & (m <= last)]
-                persons = np.unique(win.cols["person"][rows])
-                if len(persons) < cfg.burst_min_sources:
-                    continue  # many clicks, few people: the per-click rules' business
-                base = float(per_minute[start : last + 1].sum())
-                out.append(
-                    Burst(
-                        target=target,
-                        column=column,
-                        start=start,
-                        end=last,
-                        rows=rows,
-                        persons=persons,
-                        odds=max(len(rows) - base, 0.0) / base,
-                    )
+        order, key, minute, target_of = order[keep], key[keep], minute[keep], target_of[keep]
+        first_of = np.r_[0, np.flatnonzero(np.diff(target_of)) + 1, len(key)]
+        ids = target_of[first_of[:-1]]
+        # Target by minute matrices a block of targets at a time: memory stays flat as targets grow.
+        step = max(1, CHUNK_CELLS // win.n_minutes)
+        runs: list[tuple[np.ndarray, ...]] = []
+        for r0 in range(0, len(ids), step):
+            r1 = min(r0 + step, len(ids))
+            lo, hi = first_of[r0], first_of[r1]
+            row = np.repeat(np.arange(r1 - r0), np.diff(first_of[r0 : r1 + 1]))
+            counts = signals.minute_counts(row, minute[lo:hi], r1 - r0, win.n_minutes)
+            observed = signals.rolling_sum(counts, width)
+            share = signals.baseline_share(counts, market, block)
+            expected = np.maximum(share[:, None] * market_w[None, :], floor)
+            hot = (observed >= cfg.burst_min_sources) & (observed >= cfg.burst_min_lift * expected)
+            hot[hot] = signals.poisson_surprise(observed[hot], expected[hot]) >= cfg.burst_min_surprise
+            row, first, last = signals.row_runs(hot)
+            runs.append((ids[r0 + row], share[row], first, last))
+        target, t_share, first, last = (np.concatenate(parts) for parts in zip(*runs, strict=True))
+        start = np.maximum(0, first - width + 1)
+        lo = np.searchsorted(key, target * win.n_minutes + start)
+        hi = np.searchsorted(key, target * win.n_minutes + last, side="right")
+        burst, at = signals.spans(lo, hi)
+        rows = order[at]
+        rows = rows[np.lexsort((rows, burst))]  # each burst's rows in window order
+        persons, owner = _distinct(win.cols["person"][rows], burst)
+        n_persons = np.bincount(owner, minlength=len(lo))
+        rows_end, persons_end = np.cumsum(hi - lo), np.cumsum(n_persons)
+        # Many clicks by few people are the per-click rules' business, not a burst.
+        for i in np.flatnonzero(n_persons >= cfg.burst_min_sources).tolist():
+            s, e = int(start[i]), int(last[i])
+            base = float(np.maximum(t_share[i] * market[s : e + 1], floor / width).sum())
+            n_rows = int(hi[i] - lo[i])
+            out.append(
+                Burst(
+                    target=int(target[i]),
+                    column=column,
+                    start=s,
+                    end=e,
+                    rows=rows[rows_end[i] - n_rows : rows_end[i]],
+                    persons=persons[persons_end[i] - n_persons[i] : persons_end[i]],
+                    odds=max(n_rows - base, 0.0) / base,
                 )
+            )
     return out
+
+
+def _can_burst(key: np.ndarray, target: np.ndarray, minute: np.ndarray, width: int, least: int) -> np.ndarray:
+    """Per click (sorted by key): whether its target gets `least` clicks within `width` minutes."""
+    # Clicks per (target, minute) cell, then per window ending at each cell: the cells within
+    # `width` minutes of a cell are among the `width` cells before it (keys are sorted).
+    cell = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    cell_key, cell_n, cell_target = key[cell], np.diff(np.r_[cell, len(key)]), target[cell]
+    low = cell_key - np.minimum(minute[cell], width - 1)
+    in_window = cell_n.copy()
+    for back in range(1, width):
+        in_window[back:] += np.where(cell_key[:-back] >= low[back:], cell_n[:-back], 0)
+    first = np.flatnonzero(np.r_[True, cell_target[1:] != cell_target[:-1]])
+    busy = np.maximum.reduceat(in_window, first) >= least
+    return np.repeat(np.repeat(busy, np.diff(np.r_[first, len(cell)])), cell_n)
 
 
 def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     """Fill each burst's dwell band, repeat and rival shares; returns who came back (by person)."""
     dwell = win.cols["dwell"]
     market_iqr = signals.log_iqr(dwell)
-    for b in bursts:
-        b.rival = float(win.cols["rival"][b.rows].mean())
-        known = dwell[b.rows]
-        known = known[np.isfinite(known)]
-        if len(known) < cfg.cohort_min_dwells or not market_iqr > 0:
+    sizes = np.array([len(b.rows) for b in bursts])
+    owner = np.repeat(np.arange(len(bursts)), sizes)
+    rows = np.concatenate([b.rows for b in bursts])
+    rival = np.bincount(owner[win.cols["rival"][rows]], minlength=len(bursts)) / sizes
+    n_known = np.bincount(owner[np.isfinite(dwell[rows])], minlength=len(bursts))
+    spread = signals.log_iqr_by(dwell[rows], owner, len(bursts))
+    low, high = signals.dwell_band_by(dwell[rows], owner, len(bursts), cfg.band_core_share, cfg.band_widen)
+    for i, b in enumerate(bursts):
+        b.rival = float(rival[i])
+        if n_known[i] < cfg.cohort_min_dwells or not market_iqr > 0:
             continue
-        b.spread = signals.log_iqr(known) / market_iqr
+        b.spread = float(spread[i]) / market_iqr
         if b.spread <= cfg.dwell_spread_ratio:
-            lo, hi = signals.dwell_band(known, cfg.band_core_share, cfg.band_widen)
-            b.band = (lo, hi)
+            b.band = (float(low[i]), float(high[i]))
     # Lockstep: a source in two bursts at different times (one started after the other ended).
+    n_persons = np.array([len(b.persons) for b in bursts])
     persons = np.concatenate([b.persons for b in bursts])
-    starts = np.concatenate([np.full(len(b.persons), b.start) for b in bursts])
-    ends = np.concatenate([np.full(len(b.persons), b.end) for b in bursts])
+    starts = np.repeat([b.start for b in bursts], n_persons)
+    ends = np.repeat([b.end for b in bursts], n_persons)
     uniq, inv = np.unique(persons, return_inverse=True)
     earliest_end = np.full(len(uniq), np.iinfo(np.int64).max)
     latest_start = np.full(len(uniq), np.iinfo(np.int64).min)
     np.minimum.at(earliest_end, inv, ends)
     np.maximum.at(latest_start, inv, starts)
     came_back = latest_start > earliest_end
-    offset = 0
-    for b in bursts:
-        n = len(b.persons)
-        b.repeat = float(came_back[inv[offset : offset + n]].mean())
-        offset += n
+    back = np.repeat(np.arange(len(bursts)), n_persons)[came_back[inv]]
+    repeat = np.bincount(back, minlength=len(bursts)) / n_persons
+    for b, share in zip(bursts, repeat.tolist(), strict=True):
+        b.repeat = share
     return uniq[came_back]
 
 
@@ -193,7 +246,6 @@ def posterior_odds(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: 
     cols = win.cols
     n = len(win)
     dwell = cols["dwell"]
-    known = np.isfinite(dwell)
     came_back = np.isin(cols["person"], repeated)
     # How common each piece of evidence is in the whole market: the honest rate it is weighed by.
     people = len(np.unique(cols["person"]))
@@ -201,70 +253,101 @@ def posterior_odds(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: 
     market_rival = max(float(cols["rival"].mean()), 1e-3)
     cap = cfg.max_likelihood_ratio
     best = np.zeros(n)
-    for b in bursts:
-        rows = b.rows
-        if b.column != "listing" or not b.suspect(cfg):
-            continue
-        ratio = np.full(len(rows), b.odds)
-        if b.band is not None:
-            in_band = (dwell >= b.band[0]) & (dwell <= b.band[1])
-            market_in = max(float(in_band[known].mean()), 1e-3)
-            cohort_known = known[rows]
-            cover = float(in_band[rows][cohort_known].mean()) if cohort_known.any() else 0.0
-            ratio *= np.where(
-                ~cohort_known,
-                1.0,
-                np.where(
-                    in_band[rows],
-                    _clip(cover / market_in, cap),
-                    _clip((1 - cover) / max(1 - market_in, 1e-3), cap),
-                ),
-            )
-        ratio *= np.where(
-            came_back[rows],
-            _clip(b.repeat / market_repeat, cap),
-            _clip((1 - b.repeat) / (1 - market_repeat), cap),
-        )
-        ratio *= np.where(
-            cols["rival"][rows],
-            _clip(b.rival / market_rival, cap),
-            _clip((1 - b.rival) / (1 - market_rival), cap),
-        )
-        best[rows] = ratio
+    judged = [b for b in bursts if b.column == "listing" and b.suspect(cfg)]
+    if not judged:
+        return best
+    sizes = np.array([len(b.rows) for b in judged])
+    owner = np.repeat(np.arange(len(judged)), sizes)
+    rows = np.concatenate([b.rows for b in judged])
+    stay = dwell[rows]
+    known = np.isfinite(stay)
+    # A band's market rate: the window's known stays inside it, counted on one sorted copy
+    # (bursts without a band get an empty one, and a likelihood ratio of 1 below).
+    market_stays = np.sort(dwell[np.isfinite(dwell)])
+    banded = [b.band if b.band is not None else (np.inf, -np.inf) for b in judged]
+    low, high = (np.array(edge) for edge in zip(*banded, strict=True))
+    in_band = (stay >= low[owner]) & (stay <= high[owner])
+    n_market_in = np.searchsorted(market_stays, high, side="right") - np.searchsorted(market_stays, low)
+    n_cover = np.bincount(owner[in_band & known], minlength=len(judged))
+    n_known = np.bincount(owner[known], minlength=len(judged))
+    has_band = np.array([b.band is not None for b in judged])
+    market_in = np.maximum(n_market_in / max(len(market_stays), 1), 1e-3)
+    cover = np.divide(n_cover, n_known, out=np.zeros(len(judged)), where=n_known > 0)
+    band_in = np.where(has_band, _clip(cover / market_in, cap), 1.0)
+    band_out = np.where(has_band, _clip((1 - cover) / np.maximum(1 - market_in, 1e-3), cap), 1.0)
+    repeat, rival = np.array([b.repeat for b in judged]), np.array([b.rival for b in judged])
+    back, away = _clip(repeat / market_repeat, cap), _clip((1 - repeat) / (1 - market_repeat), cap)
+    linked, unlinked = _clip(rival / market_rival, cap), _clip((1 - rival) / (1 - market_rival), cap)
+    ratio = np.array([b.odds for b in judged])[owner]
+    ratio *= np.where(~known, 1.0, np.where(in_band, band_in[owner], band_out[owner]))
+    ratio *= np.where(came_back[rows], back[owner], away[owner])
+    ratio *= np.where(cols["rival"][rows], linked[owner], unlinked[owner])
+    # A click in two bursts of its listing is judged by the later one.
+    last = len(rows) - 1 - np.unique(rows[::-1], return_index=True)[1]
+    best[rows[last]] = ratio[last]
     return best
 
 
-def _clip(ratio: float, cap: float) -> float:
-    return float(min(max(ratio, 1.0 / cap), cap))
+def _clip(ratio: np.ndarray, cap: float) -> np.ndarray:
+    return np.clip(ratio, 1.0 / cap, cap)
 
 
 def link(bursts: list[Burst], person: np.ndarray, credited: np.ndarray, cfg: Settings) -> list[list[Burst]]:
     """Group bursts of one attack: the same target again, or the same credited sources."""
-    cohorts = [np.unique(person[b.rows[credited[b.rows]]]) for b in bursts]
-    everyone, inv = np.unique(np.concatenate(cohorts), return_inverse=True)
-    incidence = np.zeros((len(bursts), len(everyone)), dtype=np.float32)
-    offset = 0
-    for i, c in enumerate(cohorts):
-        incidence[i, inv[offset : offset + len(c)]] = 1.0
-        offset += len(c)
-    shared = incidence @ incidence.T
-    sizes = np.array([len(c) for c in cohorts], dtype=np.float32)
-    smaller = np.minimum(sizes[:, None], sizes[None, :])
-    linked = (shared >= cfg.link_min_shared) & (shared >= cfg.link_containment * smaller)
-    keys = np.array([hash((b.column, b.target)) for b in bursts])
-    linked |= keys[:, None] == keys[None, :]
-    # Connected components by label propagation: each burst takes its smallest linked label.
-    labels = np.arange(len(bursts))
-    while True:
-        spread = np.where(linked, labels[None, :], len(bursts)).min(axis=1)
-        spread = np.minimum(spread, labels)
-        if (spread == labels).all():
-            break
-        labels = spread[spread]
+    sizes = np.array([len(b.rows) for b in bursts])
+    rows = np.concatenate([b.rows for b in bursts])
+    mine = credited[rows]
+    everyone, owner = _distinct(person[rows][mine], np.repeat(np.arange(len(bursts)), sizes)[mine])
+    cohort = np.bincount(owner, minlength=len(bursts)).astype(np.float32)
+    # Bursts sharing sources, counted pair by pair over each source's bursts (no burst x source matrix).
+    a, b, shared = _shared_pairs(everyone, owner, len(bursts))
+    smaller = np.minimum(cohort[a], cohort[b])
+    linked = (shared >= cfg.link_min_shared) & (shared >= np.float32(cfg.link_containment) * smaller)
+    # Bursts of one target: each to the next of that target.
+    column = np.array([TARGET_COLUMNS.index(b.column) for b in bursts])
+    target = np.array([b.target for b in bursts])
+    order = np.lexsort((target, column))
+    same = (column[order][1:] == column[order][:-1]) & (target[order][1:] == target[order][:-1])
+    labels = _components(len(bursts), np.r_[a[linked], order[:-1][same]], np.r_[b[linked], order[1:][same]])
     groups: dict[int, list[Burst]] = {}
-    for label, b in zip(labels.tolist(), bursts, strict=True):
-        groups.setdefault(label, []).append(b)
+    for label, burst in zip(labels.tolist(), bursts, strict=True):
+        groups.setdefault(label, []).append(burst)
     return sorted(groups.values(), key=lambda g: min((b.start, b.target) for b in g))
+
+
+def _shared_pairs(
+    values: np.ndarray, group: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of groups (a < b) holding a common value, and how many values they share."""
+    order = np.lexsort((group, values))
+    values, group = values[order], group[order]
+    # Half the bytes to sort while pair keys fit 32 bits (up to ~46k groups).
+    dtype = np.int32 if n_groups * n_groups <= np.iinfo(np.int32).max else np.int64
+    group = group.astype(dtype)
+    # Each entry pairs with the entries after it holding the same value: 1, 2, ... places on.
+    keys = []
+    at, step = np.flatnonzero(values[1:] == values[:-1]), 1
+    while len(at):
+        keys.append(group[at] * dtype(n_groups) + group[at + step])
+        step += 1
+        at = at[at + step < len(values)]
+        at = at[values[at + step] == values[at]]
+    key = np.concatenate(keys) if keys else np.empty(0, dtype)
+    pairs, shared = np.unique(key, return_counts=True)
+    return pairs // n_groups, pairs % n_groups, shared.astype(np.float32)
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of n nodes and edges (a, b): each node's label is its component's least node."""
+    labels = np.arange(n)
+    while True:
+        low = np.minimum(labels[a], labels[b])
+        before = labels.copy()
+        np.minimum.at(labels, a, low)
+        np.minimum.at(labels, b, low)
+        labels = labels[labels]
+        if (labels == before).all():
+            return labels
 
 
 def assemble(
@@ -285,17 +368,15 @@ def assemble(
     # credited clicks hit (a keyword's or an advertiser's other listings are too wide a net).
     targets = {c: {b.target for b in group if b.column == c} for c in TARGET_COLUMNS}
     aimed = set(targets["listing"]) | set(np.unique(cols["listing"][mine]).tolist())
-    on_target = np.isin(cols["listing"], list(aimed))
     # ... and while it ran: a member's shopping on the same listing hours later is camouflage.
     first, last = min(b.start for b in group), max(b.end for b in group)
-    during = (win.minute >= first) & (win.minute <= last)
-    rows = np.flatnonzero(on_target & during & np.isin(cols["person"], members))
-    rows = np.union1d(rows, mine)
+    near, _ = win.on_listings(np.array(sorted(aimed)), first, last)
+    rows = np.union1d(near[np.isin(cols["person"][near], members)], mine)
     # Listings the attack dominated: where stays in its band may be credited on sight. A listing
     # its crew only brushed while honest shoppers crowded it (viral) is left to member matching.
     hit, hit_counts = np.unique(cols["listing"][mine], return_counts=True)
-    on_hit = np.isin(cols["listing"], hit) & during
-    totals = np.bincount(np.searchsorted(hit, cols["listing"][on_hit]), minlength=len(hit))
+    _, on_hit = win.on_listings(hit, first, last)
+    totals = np.bincount(on_hit, minlength=len(hit))
     dominated = hit[hit_counts >= cfg.band_listing_share * np.maximum(totals, 1)]
     last_ts = {
         int(listing): int(cols["ts"][mine][cols["listing"][mine] == listing].max()) for listing in dominated
@@ -319,9 +400,7 @@ def assemble(
             "max_prior_odds": round(max(b.odds for b in group), 1),
             "min_dwell_spread": _round_min(b.spread for b in group),
             "dwell_shape": _round(signals.weibull_shape(cols["dwell"][mine])),
-            "fresh_share": _round(float(signals.first_clicks(cols["person"], cols["ts"])[mine].mean()))
-            if len(mine)
-            else None,
+            "fresh_share": _round(float(win.fresh[mine].mean())) if len(mine) else None,
             "max_repeat_share": round(max(b.repeat for b in group), 3),
             "max_rival_share": round(max(b.rival for b in group), 3),
         },
@@ -335,3 +414,12 @@ def _round_min(values) -> float | None:
 
 def _round(value: float) -> float | None:
     return round(value, 3) if np.isfinite(value) else None
+
+
+def _distinct(values: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of each group, by group then value, and the group of each."""
+    order = np.lexsort((values, group))
+    values, group = values[order], group[order]
+    new = np.ones(len(values), dtype=bool)
+    new[1:] = (values[1:] != values[:-1]) | (group[1:] != group[:-1])
+    return values[new], group[new]

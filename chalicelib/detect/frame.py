@@ -7,6 +7,7 @@ and appends what is new, instead of reading the whole look-back every minute.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 
 import numpy as np
@@ -30,6 +31,9 @@ COLUMNS = {
     "rival": np.bool_,
 }
 NONE = -1
+# New rows gather in typed buffers, not lists of Python numbers (a list slot and a number object
+# per field per click cost several times the column itself while a big read is parsed).
+TYPECODES = {np.int64: "q", np.float64: "d", np.int32: "i", np.bool_: "B"}
 
 
 class Interner:
@@ -68,7 +72,7 @@ class ClickFrame:
 
     def upsert(self, records: Iterable[ClickRecord]) -> None:
         """Add new clicks and refresh the dwell and refund state of known ones."""
-        new: dict[str, list] = {name: [] for name in COLUMNS}
+        new = {name: array(TYPECODES[dtype]) for name, dtype in COLUMNS.items()}
         target, source = self.names["target"], self.names["source"]
         dwell_col, charged_col = self.cols["dwell"], self.cols["charged"]
         for r in records:
@@ -103,7 +107,7 @@ class ClickFrame:
             new["rival"].append(bool(r.evidence.get("rival")))
         if new["ts"]:
             for name, dtype in COLUMNS.items():
-                self.cols[name] = np.concatenate([self.cols[name], np.asarray(new[name], dtype)])
+                self.cols[name] = np.concatenate([self.cols[name], np.frombuffer(new[name], dtype)])
 
     def trim(self, low: int) -> None:
         """Forget clicks older than `low` (they left the look-back), compacting once in a while."""

@@ -8,13 +8,9 @@ import numpy as np
 WEIBULL_LOG_IQR = float(np.log(np.log(4.0)) - np.log(np.log(4.0 / 3.0)))
 
 
-def target_minute_counts(
-    targets: np.ndarray, minutes: np.ndarray, n_minutes: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Clicks per target per minute: the volume series every burst is measured on."""
-    uniq, inv = np.unique(targets, return_inverse=True)
-    counts = np.bincount(inv * n_minutes + minutes, minlength=len(uniq) * n_minutes)
-    return uniq, counts.reshape(len(uniq), n_minutes).astype(np.int32)
+def minute_counts(row: np.ndarray, minute: np.ndarray, n_rows: int, n_minutes: int) -> np.ndarray:
+    """Clicks per target (a row index) per minute: the volume series every burst is measured on."""
+    return np.bincount(row * n_minutes + minute, minlength=n_rows * n_minutes).reshape(n_rows, n_minutes)
 
 
 def rolling_sum(counts: np.ndarray, width: int) -> np.ndarray:
@@ -52,11 +48,15 @@ def poisson_surprise(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
     return np.where(k > lam, s, 0.0)
 
 
-def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """The [first, last] index of every run of True: one burst per run of bursting minutes."""
-    padded = np.concatenate(([False], mask, [False])).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+def row_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, first and last column of every run of True in a 2-d mask, row by row: one burst per run."""
+    rows, cols = mask.shape
+    padded = np.zeros((rows, cols + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    edges = np.diff(padded, axis=1)
+    row, first = np.nonzero(edges == 1)
+    _, end = np.nonzero(edges == -1)
+    return row, first, end - 1
 
 
 def log_iqr(dwell_ms: np.ndarray) -> float:
@@ -68,6 +68,38 @@ def log_iqr(dwell_ms: np.ndarray) -> float:
     return float(q3 - q1)
 
 
+def log_iqr_by(dwell_ms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """`log_iqr` of each group's stays at once (NaN under 4): every burst's spread in one sort.
+
+    Quartiles interpolate as np.percentile does, so each value equals log_iqr of the group alone.
+    """
+    values, start, n = _sorted_logs(dwell_ms, group, n_groups)
+    out = np.full(n_groups, np.nan)
+    has = n >= 4
+    q1, q3 = (_sorted_quantile(values, start[has], n[has], q) for q in (0.25, 0.75))
+    out[has] = q3 - q1
+    return out
+
+
+def _sorted_logs(dwell_ms: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, ...]:
+    """Logs of each group's known positive stays, sorted within groups laid end to end; starts, counts."""
+    ok = np.isfinite(dwell_ms) & (dwell_ms > 0)
+    values, group = np.log(dwell_ms[ok]), group[ok]
+    n = np.bincount(group, minlength=n_groups)
+    return values[np.lexsort((values, group))], np.cumsum(n) - n, n
+
+
+def _sorted_quantile(values: np.ndarray, start: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
+    """Quantile q of each sorted slice values[start:start + n], numpy's linear interpolation."""
+    at = (n - 1) * q
+    below = np.floor(at)
+    gamma = at - below
+    lo = values[start + below.astype(np.intp)]
+    hi = values[start + below.astype(np.intp) + 1]
+    diff = hi - lo
+    return np.where(gamma >= 0.5, hi - diff * (1 - gamma), lo + diff * gamma)
+
+
 def weibull_shape(dwell_ms: np.ndarray) -> float:
     """Weibull shape of stays from the spread of their logs: organic < 1, a script or a band far above.
 
@@ -77,17 +109,36 @@ def weibull_shape(dwell_ms: np.ndarray) -> float:
     return WEIBULL_LOG_IQR / max(spread, 1e-6) if np.isfinite(spread) else float("nan")
 
 
-def dwell_band(dwell_ms: np.ndarray, core_share: float, widen: float) -> tuple[float, float]:
-    """The stay a cohort was told to make: its densest log-interval, widened by its own width."""
-    d = np.sort(np.log(dwell_ms[np.isfinite(dwell_ms) & (dwell_ms > 0)]))
-    k = max(2, int(np.ceil(core_share * len(d))))
-    if len(d) < k:
-        return float("nan"), float("nan")
-    widths = d[k - 1 :] - d[: len(d) - k + 1]
-    i = int(np.argmin(widths))
-    lo, hi = d[i], d[i + k - 1]
+def dwell_band_by(
+    dwell_ms: np.ndarray, group: np.ndarray, n_groups: int, core_share: float, widen: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The stay each cohort was told to make: its densest log-interval, widened by its own width.
+
+    The interval holds `core_share` of the group's stays (at least 2; NaN when fewer stays).
+    """
+    values, start, n = _sorted_logs(dwell_ms, group, n_groups)
+    k = np.maximum(2, np.ceil(core_share * n).astype(np.int64))
+    low, high = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
+    has = np.flatnonzero(n >= k)
+    if len(has) == 0:
+        return low, high
+    # Every window of k sorted stays in each group; the narrowest, the first on a tie.
+    k, n_windows = k[has], n[has] - k[has] + 1
+    owner, at = spans(start[has], start[has] + n_windows)
+    width = values[at + k[owner] - 1] - values[at]
+    narrowest = np.minimum.reduceat(width, np.cumsum(n_windows) - n_windows)
+    tied = np.flatnonzero(width == narrowest[owner])
+    first = tied[np.r_[True, owner[tied][1:] != owner[tied][:-1]]]
+    lo, hi = values[at[first]], values[at[first] + k - 1]
     pad = (hi - lo) * widen
-    return float(np.exp(lo - pad)), float(np.exp(hi + pad))
+    low[has], high[has] = np.exp(lo - pad), np.exp(hi + pad)
+    return low, high
+
+
+def spans(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every index of the slices [lo, hi) and which slice it came from: many slices in one gather."""
+    n = hi - lo
+    return np.repeat(np.arange(len(lo)), n), np.arange(int(n.sum())) + np.repeat(lo - (np.cumsum(n) - n), n)
 
 
 def first_clicks(person: np.ndarray, ts: np.ndarray) -> np.ndarray:

@@ -8,9 +8,8 @@ import pytest
 from chalicelib.detect import signals
 
 
-def test_target_minute_counts_and_rolling_sum():
-    ids, counts = signals.target_minute_counts(np.array([7, 7, 3, 7]), np.array([0, 2, 2, 2]), 4)
-    assert ids.tolist() == [3, 7]
+def test_minute_counts_and_rolling_sum():
+    counts = signals.minute_counts(np.array([1, 1, 0, 1]), np.array([0, 2, 2, 2]), 2, 4)
     assert counts.tolist() == [[0, 0, 1, 0], [1, 0, 2, 0]]
     assert signals.rolling_sum(counts, 2).tolist() == [[0, 0, 1, 1], [1, 1, 2, 2]]
 
@@ -32,9 +31,34 @@ def test_poisson_surprise_grows_with_excess_and_is_zero_below_expectation():
     assert s[2] > 60
 
 
-def test_runs_finds_each_stretch():
-    assert signals.runs(np.array([0, 1, 1, 0, 1, 0, 0, 1], dtype=bool)) == [(1, 2), (4, 4), (7, 7)]
-    assert signals.runs(np.zeros(3, dtype=bool)) == []
+def test_row_runs_finds_each_stretch_row_by_row():
+    mask = np.array([[0, 1, 1, 0, 1, 0, 0, 1], [0] * 8, [1] * 8], dtype=bool)
+    row, first, last = signals.row_runs(mask)
+    assert list(zip(row.tolist(), first.tolist(), last.tolist(), strict=True)) == [
+        (0, 1, 2),
+        (0, 4, 4),
+        (0, 7, 7),
+        (2, 0, 7),
+    ]
+
+
+def test_row_runs_match_a_scan_of_each_row():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        mask = rng.random((rng.integers(1, 6), rng.integers(1, 12))) < rng.random()
+        expected = []
+        for r, line in enumerate(mask.tolist()):
+            c = 0
+            while c < len(line):
+                if line[c]:
+                    end = c
+                    while end + 1 < len(line) and line[end + 1]:
+                        end += 1
+                    expected.append((r, c, end))
+                    c = end
+                c += 1
+        row, first, last = signals.row_runs(mask)
+        assert list(zip(row.tolist(), first.tolist(), last.tolist(), strict=True)) == expected
 
 
 def test_weibull_shape_tells_organic_from_scripted_stays():
@@ -52,10 +76,52 @@ def test_dwell_band_brackets_the_script_despite_camouflage():
     rng = np.random.default_rng(2)
     scripted = 10_000 * np.exp(rng.normal(0, 0.12, 850))
     camouflage = 30_000 * rng.weibull(0.7, 150)
-    lo, hi = signals.dwell_band(np.concatenate([scripted, camouflage, [np.nan]]), 0.5, 1.0)
+    stays = np.concatenate([scripted, camouflage, [np.nan]])
+    (lo,), (hi,) = signals.dwell_band_by(stays, np.zeros(len(stays), dtype=np.int64), 1, 0.5, 1.0)
     assert 7_000 < lo < 9_000 and 11_000 < hi < 14_000
     inside = (scripted >= lo) & (scripted <= hi)
     assert inside.mean() > 0.9
+
+
+def test_dwell_band_by_group_equals_the_band_of_each_group_alone_exactly():
+    def band(dwell_ms, core_share, widen):  # one cohort: the densest window of sorted log stays
+        d = np.sort(np.log(dwell_ms[np.isfinite(dwell_ms) & (dwell_ms > 0)]))
+        k = max(2, int(np.ceil(core_share * len(d))))
+        if len(d) < k:
+            return np.nan, np.nan
+        i = int(np.argmin(d[k - 1 :] - d[: len(d) - k + 1]))
+        pad = (d[i + k - 1] - d[i]) * widen
+        return float(np.exp(d[i] - pad)), float(np.exp(d[i + k - 1] + pad))
+
+    rng = np.random.default_rng(8)
+    for _ in range(30):
+        n_groups = int(rng.integers(1, 8))
+        dwell = np.round(rng.weibull(0.8, int(rng.integers(0, 80))) * 20) * 1000  # ties too
+        dwell[rng.random(len(dwell)) < 0.2] = np.nan
+        group = rng.integers(0, n_groups, len(dwell))
+        core, widen = float(rng.uniform(0.2, 0.9)), float(rng.uniform(0, 2))
+        low, high = signals.dwell_band_by(dwell, group, n_groups, core, widen)
+        want = np.array([band(dwell[group == g], core, widen) for g in range(n_groups)]).reshape(-1, 2)
+        np.testing.assert_array_equal(low, want[:, 0])
+        np.testing.assert_array_equal(high, want[:, 1])
+
+
+def test_spans_lists_every_index_of_each_slice():
+    owner, at = signals.spans(np.array([3, 0, 5]), np.array([5, 0, 8]))
+    assert owner.tolist() == [0, 0, 2, 2, 2] and at.tolist() == [3, 4, 5, 6, 7]
+
+
+def test_log_iqr_by_group_equals_log_iqr_of_each_group_exactly():
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        n_groups = int(rng.integers(1, 8))
+        dwell = rng.weibull(0.8, int(rng.integers(0, 80))) * 20_000
+        dwell[rng.random(len(dwell)) < 0.2] = np.nan
+        dwell[rng.random(len(dwell)) < 0.05] = 0.0
+        group = rng.integers(0, n_groups, len(dwell))
+        got = signals.log_iqr_by(dwell, group, n_groups)
+        want = [signals.log_iqr(dwell[group == g]) for g in range(n_groups)]
+        np.testing.assert_array_equal(got, want)
 
 
 def test_log_iqr_needs_a_few_stays():

@@ -1,0 +1,306 @@
+"""The sweep's detection against a plain reference (per target, per burst, full-window scans).
+
+Random small windows with injected crews; every step must give exactly the reference's answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from chalicelib.config import Settings
+from chalicelib.detect import cohorts, signals
+from chalicelib.detect.cohorts import TARGET_COLUMNS, Burst, Window
+from chalicelib.detect.frame import COLUMNS, NONE, ClickFrame
+
+MINUTE = 60_000
+# Small thresholds and a 2-hour look-back so a few hundred clicks hold many bursts and links.
+CFG = replace(
+    Settings(),
+    sweep_lookback_s=7200,
+    baseline_block_s=1200,
+    burst_min_sources=4,
+    burst_min_surprise=4.0,
+    cohort_min_dwells=4,
+    link_min_shared=2,
+)
+
+
+def random_window(seed: int) -> Window:
+    rng = np.random.default_rng(seed)
+    n_minutes, people = 120, 80
+    rows: list[tuple] = []
+
+    def click(minute, listing, person, dwell):
+        advertiser = 20 + listing % 4
+        keyword = 30 + listing % 5 if rng.random() < 0.7 else NONE
+        second = int(rng.integers(0, MINUTE))
+        rows.append((minute * MINUTE + second, listing, advertiser, keyword, person, dwell))
+
+    for _ in range(int(rng.integers(100, 400))):
+        click(int(rng.integers(0, n_minutes)), int(rng.integers(0, 12)), int(rng.integers(0, people)), None)
+    for _ in range(int(rng.integers(1, 6))):  # crews: one band, some come back to other listings
+        crew = rng.choice(people, int(rng.integers(4, 20)), replace=False)
+        band = float(rng.uniform(5_000, 30_000))
+        for _ in range(int(rng.integers(1, 4))):
+            start, listing = int(rng.integers(0, n_minutes - 5)), int(rng.integers(0, 12))
+            for person in crew:
+                if rng.random() < 0.8:
+                    dwell = band * float(np.exp(rng.normal(0, 0.1)))
+                    click(start + int(rng.integers(0, 4)), listing, int(person), dwell)
+    frame = ClickFrame()
+    ts, listing, advertiser, keyword, person, dwell = zip(*rows, strict=True)
+    n = len(rows)
+    organic = rng.weibull(0.7, n) * 30_000
+    dwell = np.array([organic[i] if d is None else d for i, d in enumerate(dwell)])
+    dwell[rng.random(n) < 0.15] = np.nan
+    values = {
+        "ts": ts,
+        "cost": np.full(n, 1_000_000),
+        "dwell": dwell,
+        "listing": listing,
+        "advertiser": advertiser,
+        "keyword": keyword,
+        "person": person,
+        "account": person,
+        "device": np.full(n, NONE),
+        "ip": np.full(n, NONE),
+        "seller": np.full(n, NONE),
+        "charged": np.ones(n, dtype=bool),
+        "rival": rng.random(n) < 0.1,
+    }
+    frame.cols = {name: np.asarray(values[name], dtype) for name, dtype in COLUMNS.items()}
+    frame.click_ids = [f"c{i}" for i in range(n)]
+    return Window(frame, n_minutes * MINUTE, CFG.sweep_lookback_s * 1000)
+
+
+# ---- the reference: one target, one burst, one campaign at a time, masks over the window ----
+
+
+def ref_bursts(win: Window, cfg: Settings) -> list[Burst]:
+    width = max(1, cfg.burst_window_s // 60)
+    block = max(1, cfg.baseline_block_s // 60)
+    market = np.bincount(win.minute, minlength=win.n_minutes)
+    market_w = signals.rolling_sum(market, width)
+    floor = cfg.burst_floor_clicks
+    out = []
+    for column in TARGET_COLUMNS:
+        targets = win.cols[column]
+        for target in np.unique(targets[targets != NONE]).tolist():
+            on_target = np.flatnonzero(targets == target)
+            counts = np.bincount(win.minute[on_target], minlength=win.n_minutes)[None, :]
+            observed = np.array(
+                [counts[0, max(0, m - width + 1) : m + 1].sum() for m in range(win.n_minutes)]
+            )
+            share = signals.baseline_share(counts, market, block)[0]
+            expected = np.maximum(share * market_w, floor)
+            hot = [
+                observed[m] >= cfg.burst_min_sources
+                and observed[m] >= cfg.burst_min_lift * expected[m]
+                and signals.poisson_surprise(observed[m : m + 1], expected[m : m + 1])[0]
+                >= cfg.burst_min_surprise
+                for m in range(win.n_minutes)
+            ]
+            per_minute = np.maximum(share * market, floor / width)
+            m = 0
+            while m < win.n_minutes:
+                if not hot[m]:
+                    m += 1
+                    continue
+                last = m
+                while last + 1 < win.n_minutes and hot[last + 1]:
+                    last += 1
+                start = max(0, m - width + 1)
+                minute = win.minute[on_target]
+                rows = on_target[(minute >= start) & (minute <= last)]
+                persons = np.unique(win.cols["person"][rows])
+                if len(persons) >= cfg.burst_min_sources:
+                    base = float(per_minute[start : last + 1].sum())
+                    odds = max(len(rows) - base, 0.0) / base
+                    out.append(Burst(target, column, start, last, rows, persons, odds))
+                m = last + 1
+    return out
+
+
+def ref_describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
+    dwell = win.cols["dwell"]
+    market_iqr = signals.log_iqr(dwell)
+    for b in bursts:
+        b.rival = float(win.cols["rival"][b.rows].mean())
+        known = dwell[b.rows]
+        known = known[np.isfinite(known)]
+        if len(known) < cfg.cohort_min_dwells or not market_iqr > 0:
+            continue
+        b.spread = signals.log_iqr(known) / market_iqr
+        if b.spread <= cfg.dwell_spread_ratio:
+            b.band = ref_band(known, cfg.band_core_share, cfg.band_widen)
+    came_back = {
+        int(p)
+        for a in bursts
+        for b in bursts
+        if b.start > a.end
+        for p in set(a.persons.tolist()) & set(b.persons.tolist())
+    }
+    for b in bursts:
+        b.repeat = float(np.mean([int(p) in came_back for p in b.persons]))
+    return np.array(sorted(came_back), dtype=np.int32)
+
+
+def ref_band(dwell_ms: np.ndarray, core_share: float, widen: float) -> tuple[float, float]:
+    d = np.sort(np.log(dwell_ms[np.isfinite(dwell_ms) & (dwell_ms > 0)]))
+    k = max(2, int(np.ceil(core_share * len(d))))
+    if len(d) < k:
+        return float("nan"), float("nan")
+    widths = d[k - 1 :] - d[: len(d) - k + 1]
+    i = int(np.argmin(widths))
+    pad = (d[i + k - 1] - d[i]) * widen
+    return float(np.exp(d[i] - pad)), float(np.exp(d[i + k - 1] + pad))
+
+
+def ref_posterior(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: Settings) -> np.ndarray:
+    cols = win.cols
+    dwell = cols["dwell"]
+    known = np.isfinite(dwell)
+    came_back = np.isin(cols["person"], repeated)
+    market_repeat = max(len(repeated) / len(np.unique(cols["person"])), 1e-3)
+    market_rival = max(float(cols["rival"].mean()), 1e-3)
+    cap = cfg.max_likelihood_ratio
+    best = np.zeros(len(win))
+    for b in bursts:
+        if b.column != "listing" or not b.suspect(cfg):
+            continue
+        rows = b.rows
+        ratio = np.full(len(rows), b.odds)
+        if b.band is not None:
+            in_band = (dwell >= b.band[0]) & (dwell <= b.band[1])
+            market_in = max(float(in_band[known].mean()), 1e-3)
+            cover = float(in_band[rows][known[rows]].mean()) if known[rows].any() else 0.0
+            inside = clip(cover / market_in, cap)
+            outside = clip((1 - cover) / max(1 - market_in, 1e-3), cap)
+            ratio *= np.where(~known[rows], 1.0, np.where(in_band[rows], inside, outside))
+        back = clip(b.repeat / market_repeat, cap), clip((1 - b.repeat) / (1 - market_repeat), cap)
+        ratio *= np.where(came_back[rows], *back)
+        rival = clip(b.rival / market_rival, cap), clip((1 - b.rival) / (1 - market_rival), cap)
+        ratio *= np.where(cols["rival"][rows], *rival)
+        best[rows] = ratio
+    return best
+
+
+def clip(ratio: float, cap: float) -> float:
+    return min(max(ratio, 1.0 / cap), cap)
+
+
+def ref_link(bursts: list[Burst], person: np.ndarray, credited: np.ndarray, cfg: Settings) -> list[list[int]]:
+    cohort = [set(person[b.rows[credited[b.rows]]].tolist()) for b in bursts]
+    n = len(bursts)
+
+    def linked(i, j):
+        if (bursts[i].column, bursts[i].target) == (bursts[j].column, bursts[j].target):
+            return True
+        shared = np.float32(len(cohort[i] & cohort[j]))
+        smaller = np.float32(min(len(cohort[i]), len(cohort[j])))
+        return shared >= cfg.link_min_shared and shared >= np.float32(cfg.link_containment) * smaller
+
+    label = list(range(n))
+    for i in range(n):  # flood fill from each unlabelled burst, lowest index first
+        if label[i] != i:
+            continue
+        todo = [i]
+        while todo:
+            k = todo.pop()
+            for j in range(n):
+                if j > i and label[j] == j and linked(k, j):
+                    label[j] = i
+                    todo.append(j)
+    groups: dict[int, list[int]] = {}
+    for j in range(n):
+        groups.setdefault(label[j], []).append(j)
+    return sorted(groups.values(), key=lambda g: min((bursts[j].start, bursts[j].target) for j in g))
+
+
+def ref_assemble(group: list[Burst], win: Window, credited: np.ndarray, came_back: np.ndarray, cfg: Settings):
+    cols = win.cols
+    cohort = np.unique(np.concatenate([b.rows for b in group]))
+    mine = cohort[credited[cohort]]
+    persons, counts = np.unique(cols["person"][mine], return_counts=True)
+    returned = np.isin(persons, cols["person"][mine[came_back[mine]]])
+    members = persons[(counts >= 2) | returned]
+    aimed = {b.target for b in group if b.column == "listing"} | set(cols["listing"][mine].tolist())
+    first, last = min(b.start for b in group), max(b.end for b in group)
+    during = (win.minute >= first) & (win.minute <= last)
+    rows = np.flatnonzero(np.isin(cols["listing"], list(aimed)) & during & np.isin(cols["person"], members))
+    rows = np.union1d(rows, mine)
+    hits = {}
+    for listing in np.unique(cols["listing"][mine]).tolist():
+        total = int(np.count_nonzero((cols["listing"] == listing) & during))
+        credited_here = cols["listing"][mine] == listing
+        if credited_here.sum() >= cfg.band_listing_share * max(total, 1):
+            hits[listing] = int(cols["ts"][mine][credited_here].max())
+    fresh = signals.first_clicks(cols["person"], cols["ts"])
+    return rows, mine, hits, members, (float(fresh[mine].mean()) if len(mine) else None)
+
+
+def burst_fields(b: Burst) -> tuple:
+    spread = None if b.spread is None or np.isnan(b.spread) else b.spread
+    return (
+        b.column,
+        b.target,
+        b.start,
+        b.end,
+        b.rows.tolist(),
+        b.persons.tolist(),
+        b.odds,
+        b.band,
+        spread,
+        b.repeat,
+        b.rival,
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_detection_steps_equal_the_reference(seed):
+    win = random_window(seed)
+    fast, ref = cohorts.find_bursts(win, CFG), ref_bursts(win, CFG)
+    assert [burst_fields(b) for b in fast] == [burst_fields(b) for b in ref]
+    if not fast:
+        return
+    repeated = cohorts.describe(fast, win, CFG)
+    assert repeated.tolist() == ref_describe(ref, win, CFG).tolist()
+    assert [burst_fields(b) for b in fast] == [burst_fields(b) for b in ref]
+    odds = cohorts.posterior_odds(fast, win, repeated, CFG)
+    np.testing.assert_array_equal(odds, ref_posterior(ref, win, repeated, CFG))
+    suspects = [b for b in fast if b.suspect(CFG)]
+    if not suspects:
+        return
+    credited = odds >= CFG.member_odds
+    groups = cohorts.link(suspects, win.cols["person"], credited, CFG)
+    index = {id(b): i for i, b in enumerate(suspects)}
+    assert [[index[id(b)] for b in g] for g in groups] == ref_link(
+        suspects, win.cols["person"], credited, CFG
+    )
+    came_back = np.isin(win.cols["person"], repeated)
+    for group in groups:
+        found = cohorts.assemble(group, win, credited, came_back, CFG)
+        rows, mine, hits, members, fresh = ref_assemble(group, win, credited, came_back, CFG)
+        assert found.rows.tolist() == rows.tolist()
+        assert found.credited.tolist() == mine.tolist()
+        assert found.hits == hits
+        assert found.signals["member_sources"] == len(members)
+        assert found.signals["fresh_share"] == (None if fresh is None else round(fresh, 3))
+
+
+def test_the_random_windows_exercise_every_step():
+    """The comparison above is only worth something if the windows burst, link and credit."""
+    seen = {"bursts": 0, "banded": 0, "repeat": 0, "credited": 0, "multi_burst_campaigns": 0}
+    for seed in range(40):
+        win = random_window(seed)
+        found = cohorts.find_campaigns(win, CFG)
+        bursts = [b for f in found for b in f.bursts]
+        seen["bursts"] += len(bursts)
+        seen["banded"] += sum(b.band is not None for b in bursts)
+        seen["repeat"] += sum(b.repeat > 0 for b in bursts)
+        seen["credited"] += sum(len(f.credited) for f in found)
+        seen["multi_burst_campaigns"] += sum(len(f.bursts) > 1 for f in found)
+    assert min(seen.values()) > 0, seen
