@@ -203,6 +203,7 @@ class Tables:
     sources: str
     sellers: str
     campaigns: str
+    summary: str
 
 
 TABLE_ENV = {
@@ -211,6 +212,7 @@ TABLE_ENV = {
     "sources": "SOURCES_TABLE",
     "sellers": "SELLERS_TABLE",
     "campaigns": "CAMPAIGNS_TABLE",
+    "summary": "SUMMARY_TABLE",
 }
 
 

@@ -43,10 +43,9 @@ MAX_BATCH_ATTEMPTS = 8
 PUT_WORKERS = 16
 PAGE_PREFIX = "pg#"  # activity pages live in the clicks table under this key prefix
 PAGE_TTL_S = 2 * 86400  # pages only feed the sweep's 6-hour look-back
-# A merchant summary's pages live in the clicks table too, on the `by_advertiser_shard` index:
-# per batch, advertiser and hour, each click's 64-bit id hash (to read a click once when several
-# pages hold it), time, cost and charge. Kept for good, as the summary spans any range.
-SUMMARY_PREFIX = "sm#"
+# A merchant summary's pages (SummaryTable): per batch, advertiser and hour, each click's 64-bit
+# id hash (to read a click once when several pages hold it), time, cost and charge. Kept for good,
+# as the summary spans any range.
 SUMMARY_ENTRY = struct.Struct(">QQQQ")
 # The evidence values scoring writes when a signal did not fire: stored evidence leaves them out
 # (a click item stays under one 1 KB write unit) and reading puts them back.
@@ -223,6 +222,7 @@ class DynamoStore:
         self.sources = self.db.Table(tables.sources)
         self.sellers = self.db.Table(tables.sellers)
         self.campaigns = self.db.Table(tables.campaigns)
+        self.summary = self.db.Table(tables.summary)
         self.names = tables
 
     # ---- clicks ----
@@ -368,10 +368,9 @@ class DynamoStore:
         the summary adds up changes after the click is stored.
         """
         stored = sorted((r for r in records if r.click is not None), key=lambda r: (r.click.ts, r.click_id))
-        items = self._page_items([_page_entry(r, changes_only) for r in stored])
+        self._put_pages([_page_entry(r, changes_only) for r in stored])
         if not changes_only:
-            items += self._summary_items(stored)
-        self._batch_put(self.names.clicks, items)
+            self._batch_put(self.names.summary, self._summary_items(stored))
 
     def _summary_items(self, records: list[ClickRecord]) -> list[dict]:
         """One page per advertiser and hour (and `page_clicks`), on a shard chosen by its content:
@@ -390,20 +389,17 @@ class DynamoStore:
             for i in range(0, len(rows), size):
                 body = b"".join(rows[i : i + size])
                 digest = hashlib.sha256(advertiser.encode() + b"\0" + body).hexdigest()
+                first_ts = SUMMARY_ENTRY.unpack_from(body)[1]  # pages sort by their first click
                 items.append(
                     {
-                        "click_id": f"{SUMMARY_PREFIX}{digest[:32]}",
                         "adv_key": f"{advertiser}#{int(digest[:8], 16) % self.cfg.advertiser_shards}",
-                        "ts": SUMMARY_ENTRY.unpack_from(body)[1],  # its first click: pages sort by time
+                        "page": f"{first_ts:015d}#{digest[:32]}",
                         "sm": zlib.compress(body, 6),
                     }
                 )
         return items
 
     def _put_pages(self, entries: list[dict]) -> None:
-        self._batch_put(self.names.clicks, self._page_items(entries))
-
-    def _page_items(self, entries: list[dict]) -> list[dict]:
         bucket_ms = self.cfg.time_bucket_s * 1000
         by_bucket: dict[int, list[dict]] = {}
         for entry in entries:
@@ -424,7 +420,7 @@ class DynamoStore:
                         "expires_at": chunk[-1]["t"] // 1000 + PAGE_TTL_S,
                     }
                 )
-        return items
+        self._batch_put(self.names.clicks, items)
 
     @storage_call
     def put_pending_dwell(self, click_id: str, dwell_ms: int) -> ClickRecord | None:
@@ -790,38 +786,44 @@ class DynamoStore:
 
     @storage_call
     def iter_advertiser_clicks(self, advertiser_id, start, end) -> Iterator[AdvertiserClick]:
-        """A merchant's clicks in ts order, one hour at a time, from the shards of its summary index.
+        """A merchant's clicks in ts order, one hour at a time, from the shards of its summary pages.
 
-        The index holds summary pages (a page starts in the hour of its clicks, so the query
-        starts at the hour of `start`) and, one entry per click, clicks stored before pages were.
-        A click in several pages (a redelivery in another batch) is counted once.
+        A page starts in the hour of its clicks, so the query starts at the hour of `start`.
+        Clicks stored before the summary pages were are on the clicks table's per-click
+        `by_advertiser_shard` index. A click in several pages (a redelivery in another batch) is
+        counted once.
         """
-        low, high = start or 0, end if end is not None else 10**15
+        low, high = start or 0, end if end is not None else 10**15 - 1  # 15 digits, as page keys
         bucket_ms = self.cfg.summary_page_s * 1000
-        ts = Key("ts").between(low - low % bucket_ms, high)
+        first = low - low % bucket_ms
 
-        def shard(n: int) -> Iterator[dict]:
-            cond = Key("adv_key").eq(f"{advertiser_id}#{n}") & ts
-            yield from self._query_all(
-                self.clicks, IndexName="by_advertiser_shard", KeyConditionExpression=cond
+        def pages(n: int) -> Iterator[tuple[int, dict]]:
+            cond = Key("adv_key").eq(f"{advertiser_id}#{n}") & Key("page").between(
+                f"{first:015d}", f"{high:015d}#\uffff"
             )
+            for item in self._query_all(self.summary, KeyConditionExpression=cond):
+                yield int(item["page"].split("#", 1)[0]), item
 
-        shards = [shard(n) for n in range(self.cfg.advertiser_shards)]
-        merged = heapq.merge(*shards, key=lambda i: int(i["ts"]))
-        for _bucket, items in itertools.groupby(merged, key=lambda i: int(i["ts"]) // bucket_ms):
+        def indexed(n: int) -> Iterator[tuple[int, dict]]:
+            cond = Key("adv_key").eq(f"{advertiser_id}#{n}") & Key("ts").between(first, high)
+            for item in self._query_all(
+                self.clicks, IndexName="by_advertiser_shard", KeyConditionExpression=cond
+            ):
+                yield int(item["ts"]), item
+
+        shards = range(self.cfg.advertiser_shards)
+        merged = heapq.merge(*(pages(n) for n in shards), *(indexed(n) for n in shards), key=lambda p: p[0])
+        for _bucket, items in itertools.groupby(merged, key=lambda p: p[0] // bucket_ms):
             by_click: dict[int, tuple[int, int, int]] = {}
-            pages = []
-            for item in items:
-                if item["click_id"].startswith(SUMMARY_PREFIX):
-                    pages.append(item["click_id"])
-                else:
+            for ts, item in items:
+                if "sm" not in item:
                     by_click[_click_hash64(item["click_id"])] = (
-                        int(item["ts"]),
+                        ts,
                         int(item["cost_micros"]),
                         int(item.get("charged_micros", 0)),
                     )
-            for page in self._batch_get(self.names.clicks, "click_id", pages):
-                body = zlib.decompress(bytes(page["sm"].value))
+                    continue
+                body = zlib.decompress(bytes(item["sm"].value))
                 for i in range(0, len(body), SUMMARY_ENTRY.size):
                     click_hash, *values = SUMMARY_ENTRY.unpack_from(body, i)
                     by_click.setdefault(click_hash, tuple(values))

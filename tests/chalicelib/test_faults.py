@@ -80,6 +80,7 @@ TABLE_KEYS = {
     "SourcesTable": ("source_key",),
     "SellersTable": ("seller_id",),
     "CampaignsTable": ("campaign_id",),
+    "SummaryTable": ("adv_key", "page"),
 }
 
 
@@ -319,7 +320,7 @@ def dump(client) -> dict[str, dict]:
                 if table == "SourcesTable" and key.startswith(NEWEST):
                     newest = max(items.get(NEWEST, {}).get("newest", 0), item.get("newest", 0))
                     item, key = {"source_key": NEWEST, "newest": newest}, NEWEST
-                if table == "ClicksTable" and key.startswith(PAGES):
+                if (table == "ClicksTable" and key.startswith(PAGES)) or table == "SummaryTable":
                     continue  # the sweep's and the summary's pages: compared below by what they show
                 items[key] = item
         out[table] = items
@@ -328,7 +329,7 @@ def dump(client) -> dict[str, dict]:
     return out
 
 
-PAGES = ("pg#", "sm#")
+PAGES = "pg#"
 
 
 def sweep_view(clicks: dict) -> dict:
