@@ -142,9 +142,10 @@ class Settings:
     max_page: int = 1000
 
     # --- scale ---
-    # Write sharding of hot keys (one DynamoDB partition takes 1,000 WCU/s). A merchant's clicks
-    # are spread over this many summary-index keys (a Double-11 flagship store takes thousands of
-    # clicks a second); readers query every shard. Only ever raise it: readers cover old shards.
+    # Write sharding of hot keys (one DynamoDB partition takes 1,000 WCU/s). A merchant's summary
+    # pages are spread over this many index keys (a Double-11 flagship store takes thousands of
+    # one-click posts a second, a page each); readers query every shard. Only ever raise it:
+    # readers cover old shards.
     advertiser_shards: int = 4
     # A source key (a carrier NAT ip or subnet) whose ring of `source_ring_size` clicks spans
     # less than this many seconds is hot: its new activity is spread over this many shard items.
@@ -152,8 +153,13 @@ class Settings:
     source_hot_shards: int = 8
     # The newest event time is kept on this many items (every batch of every shard notes it).
     event_time_shards: int = 8
-    # Clicks per activity page (the sweep's input: one item per batch and time bucket).
+    # Clicks per activity page (the sweep's input: one item per batch and time bucket) and per
+    # summary page.
     page_clicks: int = 400
+    # A merchant summary's pages hold one advertiser's clicks of one batch and one such bucket:
+    # an hour, the summary's finest bucket (contract), so a summary starts reading at most an
+    # hour before its `from`, and a batch spanning hours still writes one page per hour.
+    summary_page_s: int = 3600
 
     @property
     def max_window_s(self) -> int:
@@ -197,6 +203,7 @@ class Tables:
     sources: str
     sellers: str
     campaigns: str
+    summary: str
 
 
 TABLE_ENV = {
@@ -205,6 +212,7 @@ TABLE_ENV = {
     "sources": "SOURCES_TABLE",
     "sellers": "SELLERS_TABLE",
     "campaigns": "CAMPAIGNS_TABLE",
+    "summary": "SUMMARY_TABLE",
 }
 
 

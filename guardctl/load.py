@@ -14,8 +14,9 @@ A 503 is retried after its Retry-After, as a client should; a dropped connection
 
 What it checks, from storage (a scan of the tables), afterwards: every click acknowledged with a
 200 is stored, with a decision, once; every dropped click has exactly one refund record, with the
-refund id it was answered with, and no click has two; no refund without a click; an answer always
-lists the clicks of its own request in order; a retried request answers the same decisions.
+refund id it was answered with, and no click has two; no refund without a click; each merchant's
+summary counts every stored click once, with its charge; an answer always lists the clicks of its
+own request in order; a retried request answers the same decisions.
 It prints error rate, throughput and latency percentiles, and exits 1 if anything was lost.
 
 Servers: `chalice local` is a ThreadingMixIn HTTP server (a thread per connection; its app class
@@ -384,6 +385,8 @@ def audit(dynamodb_client, prefix: str, ledger: Ledger) -> dict:
             bad("refund_without_claim", cid)
     for cid in refunds.keys() - clicks.keys():
         bad("refund_without_click", cid)
+    for advertiser, problem in _summary_differences(dynamodb_client, prefix, clicks):
+        bad("summary_mismatch", f"{advertiser}: {problem}")
     return {
         "stored_clicks": stored_clicks,
         "refund_records": sum(len(v) for v in refunds.values()),
@@ -392,6 +395,37 @@ def audit(dynamodb_client, prefix: str, ledger: Ledger) -> dict:
         **{k: found[k] for k in FATAL},
         "examples": dict(examples),
     }
+
+
+def _summary_differences(dynamodb_client, prefix: str, clicks: dict[str, dict]) -> list[tuple[str, str]]:
+    """Each merchant's summary input (`iter_advertiser_clicks`) against its stored clicks."""
+    import boto3
+
+    from chalicelib.config import Settings, Tables
+    from chalicelib.storage import schema
+    from chalicelib.storage.dynamodb import DynamoStore
+    from guardctl.dynamodb_local import DUMMY_CREDENTIALS
+
+    stored: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for item in clicks.values():
+        if "click" in item:
+            row = (int(item["ts"]), int(item["cost_micros"]), int(item["charged_micros"]))
+            stored[item["click"]["advertiser_id"]].append(row)
+    meta = dynamodb_client.meta
+    resource = boto3.resource(
+        "dynamodb", endpoint_url=meta.endpoint_url, region_name=meta.region_name, **DUMMY_CREDENTIALS
+    )
+    names = Tables(**{name: prefix + logical for name, logical in schema.LOGICAL_IDS.items()})
+    store = DynamoStore(names, Settings(), resource)
+    out = []
+    for advertiser, rows in sorted(stored.items()):
+        seen = [
+            (c.ts, c.cost_micros, c.charged_micros)
+            for c in store.iter_advertiser_clicks(advertiser, None, None)
+        ]
+        if seen != sorted(rows):
+            out.append((advertiser, f"{len(seen)} clicks in the summary, {len(rows)} stored"))
+    return out
 
 
 # ---- servers -------------------------------------------------------------------------------------
@@ -657,6 +691,7 @@ FATAL = (
     "refund_without_claim",
     "refund_without_click",
     "dwell_lost",
+    "summary_mismatch",
 )
 
 

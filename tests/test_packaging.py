@@ -28,10 +28,14 @@ MISSING_DEPS = "Could not install dependencies"
 SECRET_PARAM = "JwtSecretParameterName"
 DEFAULT_SECRET_NAME = "/clickguard/dev/jwt-secret"
 DATA_POLICY = "FunctionDataAccessPolicy"
-# Exactly what chalicelib/storage/dynamodb.py calls (batch_get_item, get_item, put_item,
-# update_item, query). Anything more (DeleteItem, Scan, BatchWriteItem, "dynamodb:*") is a finding.
+# Exactly what chalicelib/storage/dynamodb.py calls (batch_get_item, batch_write_item for the
+# pages, get_item, put_item, update_item, query, and transact_write_items, which needs the
+# action of each part: a ConditionCheck needs ConditionCheckItem). Anything more (DeleteItem,
+# Scan, "dynamodb:*") is a finding.
 DYNAMODB_ACTIONS = {
     "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:Query",

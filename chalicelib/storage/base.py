@@ -110,7 +110,7 @@ class Store(Protocol):
         """Mark the click refunded (at most once, ever) and apply the new decision fields."""
 
     def put_refund(self, refund: Refund) -> None:
-        """Write the refund record (idempotent), then mark the click's refund as written."""
+        """Write the refund record (idempotent): from then on the click reads `refund_written`."""
 
     def get_sources(self, keys: Iterable[str]) -> dict[str, SourceState]: ...
 

@@ -7,7 +7,9 @@ import functools
 import hashlib
 import heapq
 import inspect
+import itertools
 import json
+import struct
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -41,6 +43,10 @@ MAX_BATCH_ATTEMPTS = 8
 PUT_WORKERS = 16
 PAGE_PREFIX = "pg#"  # activity pages live in the clicks table under this key prefix
 PAGE_TTL_S = 2 * 86400  # pages only feed the sweep's 6-hour look-back
+# A merchant summary's pages (SummaryTable): per batch, advertiser and hour, each click's 64-bit
+# id hash (to read a click once when several pages hold it), time, cost and charge. Kept for good,
+# as the summary spans any range.
+SUMMARY_ENTRY = struct.Struct(">QQQQ")
 # The evidence values scoring writes when a signal did not fire: stored evidence leaves them out
 # (a click item stays under one 1 KB write unit) and reading puts them back.
 EVIDENCE_DEFAULTS = {
@@ -176,6 +182,12 @@ def _page_entry(record: ClickRecord, changes_only: bool) -> dict:
     return entry
 
 
+def _click_hash64(click_id: str) -> int:
+    """A click id's 64-bit digest: summary pages tell clicks apart by it, within one merchant's
+    hour (any collision among 10 million clicks: p = 3e-6)."""
+    return int.from_bytes(hashlib.blake2b(click_id.encode(), digest_size=8).digest(), "big")
+
+
 def _shard_key(key: str, shard: int) -> str:
     """A hot source key's shard item ("shard3|net#1.2.3.0/24"): no source kind starts so."""
     return f"shard{shard}|{key}"
@@ -210,15 +222,19 @@ class DynamoStore:
         self.sources = self.db.Table(tables.sources)
         self.sellers = self.db.Table(tables.sellers)
         self.campaigns = self.db.Table(tables.campaigns)
+        self.summary = self.db.Table(tables.summary)
         self.names = tables
 
     # ---- clicks ----
 
     def _batch_get(self, table_name: str, key_name: str, keys: list[str]) -> list[dict]:
+        return self._batch_get_keys(table_name, [{key_name: k} for k in dict.fromkeys(keys)])
+
+    def _batch_get_keys(self, table_name: str, keys: list[dict]) -> list[dict]:
+        """BatchGetItem of distinct keys, 100 a call, retrying unprocessed keys with backoff."""
         items: list[dict] = []
-        unique = list(dict.fromkeys(keys))
-        for i in range(0, len(unique), 100):
-            request = {table_name: {"Keys": [{key_name: k} for k in unique[i : i + 100]]}}
+        for i in range(0, len(keys), 100):
+            request = {table_name: {"Keys": keys[i : i + 100]}}
             for attempt in range(8):
                 resp = self.db.batch_get_item(RequestItems=request)
                 items.extend(resp["Responses"].get(table_name, []))
@@ -245,7 +261,21 @@ class DynamoStore:
     @storage_call
     def get_clicks(self, click_ids: list[str]) -> dict[str, ClickRecord]:
         items = self._batch_get(self.names.clicks, "click_id", click_ids)
-        return {item["click_id"]: self._record(item) for item in items}
+        records = {item["click_id"]: self._record(item) for item in items}
+        self._find_written_refunds(records.values())
+        return records
+
+    def _find_written_refunds(self, records: Iterable[ClickRecord]) -> None:
+        """A claimed refund is written when its record exists: `put_refund` writes no flag on the
+        click (a write unit per refund); only refunds claimed but not flagged are looked up."""
+        claimed = {
+            (r.click.advertiser_id, refund_key(r.click.ts, r.click_id)): r
+            for r in records
+            if r.click is not None and r.refund_id and not r.refund_written
+        }
+        keys = [{"advertiser_id": a, "click_key": k} for a, k in claimed]
+        for item in self._batch_get_keys(self.names.refunds, keys):
+            claimed[(item["advertiser_id"], item["click_key"])].refund_written = True
 
     def _record(self, item: dict) -> ClickRecord:
         item = _plain(item)
@@ -270,14 +300,13 @@ class DynamoStore:
 
     def _item(self, record: ClickRecord) -> dict:
         # Kept under one 1 KB write unit for ordinary clicks: compact evidence, and no attribute
-        # for the sweep's index (activity pages carry the sweep's view, see index_clicks).
+        # for an index (activity and summary pages carry the sweep's and the summary's view, see
+        # index_clicks), so the put is the click's only write.
         click = record.click
-        shard = stable_hash32(record.click_id) % self.cfg.advertiser_shards
         item = {
             "click_id": record.click_id,
             "click": click.to_json(),
             "ts": click.ts,
-            "adv_key": f"{click.advertiser_id}#{shard}",  # the merchant summary's index, sharded
             "cost_micros": click.cost_micros,
             "fingerprint": record.fingerprint,
             "decision": record.decision,
@@ -329,15 +358,46 @@ class DynamoStore:
 
     @storage_call
     def index_clicks(self, records: list[ClickRecord], changes_only: bool = False) -> None:
-        """Make stored clicks visible to `iter_clicks_between`, in a few packed items.
+        """Make stored clicks visible to `iter_clicks_between` and to the merchant summary
+        (`iter_advertiser_clicks`), in a few packed items.
 
         Pages are keyed by a digest of their content, so writing the same records again (a retry,
         a replayed request) puts the same items; a click found in several pages is read once,
         with the newest state (dwell, refund) any of them shows. `changes_only` pages carry just
-        a click's dwell and refund (dwell reports, sweep refunds), not the click again.
+        a click's dwell and refund (dwell reports, sweep refunds), not the click again: nothing
+        the summary adds up changes after the click is stored.
         """
         stored = sorted((r for r in records if r.click is not None), key=lambda r: (r.click.ts, r.click_id))
         self._put_pages([_page_entry(r, changes_only) for r in stored])
+        if not changes_only:
+            self._batch_put(self.names.summary, self._summary_items(stored))
+
+    def _summary_items(self, records: list[ClickRecord]) -> list[dict]:
+        """One page per advertiser and hour (and `page_clicks`), on a shard chosen by its content:
+        a retry writes the same items to the same shard."""
+        bucket_ms = self.cfg.summary_page_s * 1000
+        groups: dict[tuple[str, int], list[bytes]] = {}
+        for record in records:
+            click = record.click
+            entry = SUMMARY_ENTRY.pack(
+                _click_hash64(record.click_id), click.ts, click.cost_micros, record.charged_micros
+            )
+            groups.setdefault((click.advertiser_id, click.ts // bucket_ms), []).append(entry)
+        items = []
+        size = max(1, self.cfg.page_clicks)
+        for (advertiser, _bucket), rows in sorted(groups.items()):
+            for i in range(0, len(rows), size):
+                body = b"".join(rows[i : i + size])
+                digest = hashlib.sha256(advertiser.encode() + b"\0" + body).hexdigest()
+                first_ts = SUMMARY_ENTRY.unpack_from(body)[1]  # pages sort by their first click
+                items.append(
+                    {
+                        "adv_key": f"{advertiser}#{int(digest[:8], 16) % self.cfg.advertiser_shards}",
+                        "page": f"{first_ts:015d}#{digest[:32]}",
+                        "sm": zlib.compress(body, 6),
+                    }
+                )
+        return items
 
     def _put_pages(self, entries: list[dict]) -> None:
         bucket_ms = self.cfg.time_bucket_s * 1000
@@ -436,17 +496,13 @@ class DynamoStore:
 
     @storage_call
     def put_refund(self, refund: Refund) -> None:
+        """Write the refund record; reading the click finds it (see `_find_written_refunds`)."""
         item = self._refund_item(refund)
         # Already there after a retry: the refund is the same one, so there is nothing to do.
         conditionally(self.refunds.put_item, Item=item, ConditionExpression="attribute_not_exists(click_key)")
         if refund.stage == STAGE_SWEEP:
             # Realtime and dwell refunds reach the activity pages with their click or dwell batch.
             self._put_pages([{"i": refund.click_id, "t": refund.click_ts, "r": refund.refund_id}])
-        self.clicks.update_item(
-            Key={"click_id": refund.click_id},
-            UpdateExpression="SET refund_written = :t",
-            ExpressionAttributeValues={":t": True},
-        )
 
     @staticmethod
     def _refund_item(refund: Refund) -> dict:
@@ -730,21 +786,50 @@ class DynamoStore:
 
     @storage_call
     def iter_advertiser_clicks(self, advertiser_id, start, end) -> Iterator[AdvertiserClick]:
-        """A merchant's clicks in ts order, merged from the shards of its summary index."""
-        ts = Key("ts").between(start or 0, end if end is not None else 10**15)
+        """A merchant's clicks in ts order, one hour at a time, from the shards of its summary pages.
 
-        def shard(n: int) -> Iterator[AdvertiserClick]:
-            cond = Key("adv_key").eq(f"{advertiser_id}#{n}") & ts
+        A page starts in the hour of its clicks, so the query starts at the hour of `start`.
+        Clicks stored before the summary pages were are on the clicks table's per-click
+        `by_advertiser_shard` index. A click in several pages (a redelivery in another batch) is
+        counted once.
+        """
+        low, high = start or 0, end if end is not None else 10**15 - 1  # 15 digits, as page keys
+        bucket_ms = self.cfg.summary_page_s * 1000
+        first = low - low % bucket_ms
+
+        def pages(n: int) -> Iterator[tuple[int, dict]]:
+            cond = Key("adv_key").eq(f"{advertiser_id}#{n}") & Key("page").between(
+                f"{first:015d}", f"{high:015d}#\uffff"
+            )
+            for item in self._query_all(self.summary, KeyConditionExpression=cond):
+                yield int(item["page"].split("#", 1)[0]), item
+
+        def indexed(n: int) -> Iterator[tuple[int, dict]]:
+            cond = Key("adv_key").eq(f"{advertiser_id}#{n}") & Key("ts").between(first, high)
             for item in self._query_all(
                 self.clicks, IndexName="by_advertiser_shard", KeyConditionExpression=cond
             ):
-                yield AdvertiserClick(
-                    ts=int(item["ts"]),
-                    cost_micros=int(item["cost_micros"]),
-                    charged_micros=int(item.get("charged_micros", 0)),
-                )
+                yield int(item["ts"]), item
 
-        yield from heapq.merge(*(shard(n) for n in range(self.cfg.advertiser_shards)), key=lambda c: c.ts)
+        shards = range(self.cfg.advertiser_shards)
+        merged = heapq.merge(*(pages(n) for n in shards), *(indexed(n) for n in shards), key=lambda p: p[0])
+        for _bucket, items in itertools.groupby(merged, key=lambda p: p[0] // bucket_ms):
+            by_click: dict[int, tuple[int, int, int]] = {}
+            for ts, item in items:
+                if "sm" not in item:
+                    by_click[_click_hash64(item["click_id"])] = (
+                        ts,
+                        int(item["cost_micros"]),
+                        int(item.get("charged_micros", 0)),
+                    )
+                    continue
+                body = zlib.decompress(bytes(item["sm"].value))
+                for i in range(0, len(body), SUMMARY_ENTRY.size):
+                    click_hash, *values = SUMMARY_ENTRY.unpack_from(body, i)
+                    by_click.setdefault(click_hash, tuple(values))
+            for click_ts, cost, charged in sorted(by_click.values()):
+                if low <= click_ts <= high:
+                    yield AdvertiserClick(ts=click_ts, cost_micros=cost, charged_micros=charged)
 
     @storage_call
     def iter_clicks_between(self, start: int, end: int) -> Iterator[ClickRecord]:

@@ -12,6 +12,7 @@ LOGICAL_IDS = {
     "sources": "SourcesTable",
     "sellers": "SellersTable",
     "campaigns": "CampaignsTable",
+    "summary": "SummaryTable",
 }
 
 

@@ -86,14 +86,48 @@ def test_pages_are_idempotent_and_merge_dwell_and_refunds(store):
     assert len(pages["Items"]) == 2  # one click page (written twice), one change page
 
 
-def test_summary_index_is_sharded_and_merged_in_time_order(store):
-    cfg = Settings()
-    records = [scored(click(n)) for n in range(40)]
+def test_summary_pages_count_each_click_once_whatever_the_batches(store):
+    hour = Settings().summary_page_s * 1000
+    base = T0 - T0 % hour
+    # 60 clicks over three hours, two advertisers, a few dropped (charged 0).
+    records = []
+    for n in range(60):
+        r = scored(click(n, ts=base + n * 3 * 60_000 + 7, advertiser="S1" if n % 3 else "S2"))
+        if n % 7 == 0:
+            r.decision, r.charged_micros = "drop", 0
+        records.append(r)
     store.put_clicks(records)
-    shards = {store._item(r)["adv_key"] for r in records}
-    assert len(shards) == cfg.advertiser_shards
-    got = list(store.iter_advertiser_clicks("S1", None, None))
-    assert [a.ts for a in got] == sorted(r.click.ts for r in records)
+    store.index_clicks(records[:40])
+    store.index_clicks(records[:40])  # a retry of the same batch: the same pages again
+    store.index_clicks(records[30:])  # a redelivery: clicks 30-39 in another batch's pages
+    store.index_clicks([records[5]])  # and a one-click replay
+    assert "adv_key" not in store._item(records[0])  # the click put writes no index
+    pages = store.summary.scan()["Items"]
+    assert len({p["adv_key"] for p in pages}) > 2  # spread over the advertisers' shards
+    for advertiser in ("S1", "S2"):
+        mine = [r for r in records if r.click.advertiser_id == advertiser]
+        for start, end in [(None, None), (base + hour + 1, base + 2 * hour + 5), (base + 7, base + 7)]:
+            low, high = start or 0, end if end is not None else 10**15
+            want = sorted(
+                (r.click.ts, r.click.cost_micros, r.charged_micros) for r in mine if low <= r.click.ts <= high
+            )
+            got = [
+                (a.ts, a.cost_micros, a.charged_micros)
+                for a in store.iter_advertiser_clicks(advertiser, start, end)
+            ]
+            assert got == want, (advertiser, start, end)
+    assert len(list(store.iter_advertiser_clicks("S1", None, None))) == 40
+
+
+def test_summary_reads_clicks_indexed_one_by_one_before_pages(store):
+    # Clicks stored when the click item carried the summary's index key, one of them paged since.
+    old = [scored(click(n)) for n in range(3)]
+    for r in old:
+        item = {**store._item(r), "adv_key": "S1#1", "charged_micros": r.charged_micros}
+        store.clicks.put_item(Item=item)
+    store.index_clicks(old[:1])
+    got = [(a.ts, a.charged_micros) for a in store.iter_advertiser_clicks("S1", None, None)]
+    assert got == [(r.click.ts, r.charged_micros) for r in old]
 
 
 def test_a_hot_source_key_spreads_its_writes_over_shards(store):

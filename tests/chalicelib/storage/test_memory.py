@@ -146,8 +146,17 @@ def test_refunds_newest_first_paged_and_filtered(store):
     assert [r.click_id for r in only] == ["c-12"]
     window, _ = store.query_refunds("S1", T0 + 11_000, T0 + 13_000, 10, None, None)
     assert [r.click_id for r in window] == ["c-13", "c-12", "c-11"]
-    assert store.get_clicks(["c-10"])["c-10"].refund_written is True
     assert store.query_refunds("S2", None, None, 10, None, None) == ([], None)
+
+
+def test_a_claimed_refund_reads_written_once_its_record_is(store):
+    c = click(16)
+    dropped = record(c, "drop")
+    dropped.refund_id = refund_id_for(c.click_id)
+    store.put_clicks([dropped])
+    assert store.get_clicks(["c-16"])["c-16"].refund_written is False  # cut off before the refund
+    store.put_refund(refund_of(c, stage="realtime"))
+    assert store.get_clicks(["c-16"])["c-16"].refund_written is True
 
 
 def test_source_activity_merges_idempotently_and_keeps_the_newest(store):
