@@ -190,11 +190,23 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
 
 
 def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Found, c: Campaign) -> int:
-    """Credit the members' clicks on the targets that are still charged; returns refunds written."""
+    """Credit the members' clicks on the targets that are still charged; returns refunds written.
+
+    A click credited on its own evidence is the cohort's. A member's other click is credited only
+    if it also fits the attack: a reported stay outside the campaign's band is the member's own
+    shopping (sellers shop their rivals too), not the script.
+    """
     rows = f.rows[win.cols["charged"][f.rows]]
+    own = np.isin(rows, f.credited)
+    if c.dwell:
+        dwell = win.cols["dwell"][rows]
+        outside = np.isfinite(dwell) & ((dwell < c.dwell["low_ms"]) | (dwell > c.dwell["high_ms"]))
+        keep = own | ~outside
+        rows, own = rows[keep], own[keep]
     if len(rows) == 0:
         return 0
     ids = [frame.click_ids[i] for i in win.rows[rows]]
+    role = {cid: "cohort" if o else "member" for cid, o in zip(ids, own.tolist(), strict=True)}
     records = store.get_clicks(ids)
     written = 0
     now = now_ms()
@@ -213,6 +225,7 @@ def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Foun
             **record.evidence,
             "campaign_id": c.campaign_id,
             "dwell_pattern": in_band,
+            "campaign_role": role[click_id],
             "refund_stage": STAGE_SWEEP,
         }
         outcome = decide(evidence, record.click.cost_micros, cfg)
