@@ -192,17 +192,11 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
 def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Found, c: Campaign) -> int:
     """Credit the members' clicks on the targets that are still charged; returns refunds written.
 
-    A click credited on its own evidence is the cohort's. A member's other click is credited only
-    if it also fits the attack: a reported stay outside the campaign's band is the member's own
-    shopping (sellers shop their rivals too), not the script.
+    A click credited on its own evidence is the cohort's; a member's other click on the targets
+    during the attack is the member's (camouflaged crews randomise their stays).
     """
     rows = f.rows[win.cols["charged"][f.rows]]
     own = np.isin(rows, f.credited)
-    if c.dwell:
-        dwell = win.cols["dwell"][rows]
-        outside = np.isfinite(dwell) & ((dwell < c.dwell["low_ms"]) | (dwell > c.dwell["high_ms"]))
-        keep = own | ~outside
-        rows, own = rows[keep], own[keep]
     if len(rows) == 0:
         return 0
     ids = [frame.click_ids[i] for i in win.rows[rows]]

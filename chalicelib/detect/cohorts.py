@@ -21,6 +21,7 @@ import numpy as np
 from chalicelib.config import Settings
 from chalicelib.detect import signals
 from chalicelib.detect.frame import NONE, ClickFrame
+from chalicelib.detect.odds import band_share_odds
 
 MINUTE_MS = 60_000
 TARGET_COLUMNS = ("listing", "advertiser", "keyword")
@@ -211,6 +212,10 @@ def posterior_odds(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: 
             market_in = max(float(in_band[known].mean()), 1e-3)
             cohort_known = known[rows]
             cover = float(in_band[rows][cohort_known].mean()) if cohort_known.any() else 0.0
+            # A click without a stay in the band has only the prior: the part of the burst the
+            # band explains, not all its excess (an honest viral crowd is excess volume too).
+            own = in_band[rows] & cohort_known
+            ratio = np.where(own, ratio, min(b.odds, band_share_odds(cover, market_in)))
             ratio *= np.where(
                 ~cohort_known,
                 1.0,
