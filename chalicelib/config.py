@@ -161,7 +161,8 @@ class Settings:
     # shape < 1 (Liu, White, Dumais SIGIR 2010); a cohort whose quartile spread gives a shape of
     # 1.6 or more (under 0.62 of the narrowest organic spread) with at most 12.5% of its stays
     # under a fifth or over three times its median (half of the 25% organic stays put there) is
-    # scripted. Simulated organic cohorts of 16 pass both at about 1 in 1000.
+    # scripted. Simulated organic cohorts pass both about 1 in 200 at 16 stays and 1 in 10,000 at
+    # 32, and only a listing that bursts is tested at all.
     pulse_cohort_s: int = 600
     pulse_min_stays: int = 16
     pulse_min_shape: float = 1.6

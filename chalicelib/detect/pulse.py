@@ -119,7 +119,8 @@ def advance(pulse: ListingPulse, new: list[PulseEntry], cfg: Settings) -> Listin
     if not bursting(window_clicks(ts, now, window), expected_clicks(pulse, cfg), cfg):
         rate = quiet_rate(ts, now, window)
         if rate is not None and pulse.base > 0 and pulse.entries:
-            hours = max(now - pulse.entries[-1].ts, 0) / 3_600_000
+            # Capped at a day: past it the bound no longer binds (and a gap of years would overflow).
+            hours = min(max(now - pulse.entries[-1].ts, 0) / 3_600_000, 24.0)
             rate = min(rate, pulse.base * cfg.pulse_base_growth**hours)
         if rate is not None:
             out.base = rate

@@ -47,6 +47,13 @@ def test_folding_the_same_batch_twice_adds_nothing():
     assert pulse.advance(with_stay, [PulseEntry(T0, 1, 9_000)], CFG) is None
 
 
+def test_a_listing_seen_again_years_later_is_folded():
+    p = fold([PulseEntry(T0 + i * MINUTE, i) for i in range(10)])
+    years = 3 * 365 * 24 * 60 * MINUTE
+    later = fold([PulseEntry(T0 + years + i * MINUTE, 100 + i) for i in range(10)], p)
+    assert later.entries[-1].ts == T0 + years + 9 * MINUTE and later.base > 0
+
+
 def test_a_farm_on_a_quiet_listing_is_caught_within_its_first_minutes():
     rng = np.random.default_rng(1)
     start = T0 + 6 * 60 * MINUTE
