@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from chalicelib.config import Settings
+from chalicelib.detect import pulse
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.models import (
     DROP,
@@ -16,11 +17,12 @@ from chalicelib.models import (
     Decision,
     Refund,
     refund_id_for,
+    stable_hash32,
 )
 from chalicelib.observability import logger, metrics_add, tracer
 from chalicelib.scoring.decide import decide, dwell_evidence
 from chalicelib.scoring.evidence import activity_entry, click_evidence
-from chalicelib.storage.base import ActivityEntry, ClickRecord, Store, merge_entries
+from chalicelib.storage.base import NO_DWELL, ActivityEntry, ClickRecord, PulseEntry, Store, merge_entries
 from chalicelib.timefmt import now_ms
 
 APPLIED, DUPLICATE, PENDING = "applied", "duplicate", "pending"
@@ -68,8 +70,9 @@ class CampaignMatcher:
     def match(self, clicks: list[Click]) -> dict[str, str]:
         return {}
 
-    def match_dwell(self, click: Click, dwell_ms: int) -> str | None:
-        """The campaign whose prescribed stay this dwell matches, if the click is in its reach."""
+    def match_dwell(self, click: Click, dwell_ms: int, bursting: bool) -> str | None:
+        """The campaign whose prescribed stay this dwell matches, if the click is in its reach;
+        `bursting`: the click's listing takes far more clicks than its baseline now."""
         return None
 
 
@@ -146,11 +149,20 @@ class ClickIngest:
         seller_ids |= {c.source.seller_id for c in clicks if c.source.seller_id}
         seller_ids |= {o for owners in owners_by_key.values() for o in owners}
         profiles = self.store.get_sellers(seller_ids)
-        campaign_of = self.campaigns.match(clicks)
+        verdicts = self._pulse([(c, c.dwell_ms, c.ts) for c in clicks])
+        listing_of = {c.click_id: c.listing_id for c in clicks}
+        # A campaign's member is dropped on its targets while they burst again (the crew's next
+        # wave), not for their own shopping there at quiet times.
+        campaign_of = {
+            cid: campaign
+            for cid, campaign in self.campaigns.match(clicks).items()
+            if listing_of[cid] in verdicts
+        }
 
         records = []
         for click in clicks:
             by_kind = keys[click.click_id]
+            verdict = verdicts.get(click.listing_id)
             evidence = click_evidence(
                 click,
                 {kind: activity[key] for kind, key in by_kind.items()},
@@ -158,7 +170,10 @@ class ClickIngest:
                 profiles,
                 cfg,
                 campaign_id=campaign_of.get(click.click_id),
+                pulse=verdict.evidence() if verdict and verdict.scripted else None,
             )
+            if verdict and click.dwell_ms is not None and verdict.holds(click.dwell_ms):
+                evidence["dwell_pattern"] = True
             outcome = decide(evidence, click.cost_micros, cfg)
             records.append(
                 ClickRecord(
@@ -224,6 +239,24 @@ class ClickIngest:
             raced |= more_raced
         return out, raced
 
+    def _pulse(self, items: list[tuple[Click, int | None, int]]) -> dict[str, pulse.Verdict]:
+        """Fold a batch's clicks and stays into their listings' pulses (one write per listing);
+        returns the bursting listings as of the batch. Items: click, dwell, now."""
+        additions: dict[str, list[PulseEntry]] = {}
+        now: dict[str, int] = {}
+        for click, dwell_ms, at in items:
+            entry = PulseEntry(
+                click.ts, stable_hash32(click.click_id), NO_DWELL if dwell_ms is None else dwell_ms
+            )
+            additions.setdefault(click.listing_id, []).append(entry)
+            now[click.listing_id] = max(now.get(click.listing_id, at), at)
+        if not additions:
+            return {}
+        cfg = self.cfg
+        stored = self.store.merge_pulses(additions, lambda p, new: pulse.advance(p, new, cfg))
+        verdicts = {key: pulse.verdict(p, now[key], cfg) for key, p in stored.items()}
+        return {key: v for key, v in verdicts.items() if v is not None}
+
     def _heal_refund(self, record: ClickRecord) -> None:
         """A refund claimed but not yet written (a request cut off half way): write it now."""
         stage = record.evidence.get("refund_stage", STAGE_REALTIME)
@@ -237,6 +270,12 @@ class ClickIngest:
     def report_dwell(self, reports: list[tuple[str, int]]) -> list[dict]:
         """Apply dwell reports: re-score each click, credit a charged click the dwell turns invalid."""
         stored = self.store.get_clicks([cid for cid, _ in reports])
+        first = {}
+        for click_id, dwell_ms in reports:
+            record = stored.get(click_id)
+            if record and record.click and record.dwell_ms is None:
+                first.setdefault(click_id, (record.click, dwell_ms, record.click.ts + dwell_ms))
+        verdicts = self._pulse(list(first.values()))
         results = []
         seen: set[str] = set()
         for click_id, dwell_ms in reports:
@@ -246,7 +285,7 @@ class ClickIngest:
             elif record is None or record.click is None:
                 status = self._keep_pending(click_id, dwell_ms, record, stored)
             else:
-                status = self._apply_dwell(record, dwell_ms)
+                status = self._apply_dwell(record, dwell_ms, verdicts.get(record.click.listing_id))
             seen.add(click_id)
             record = stored.get(click_id)
             if record is None or record.click is None:
@@ -267,7 +306,7 @@ class ClickIngest:
         stored[click_id] = existing  # the click arrived meanwhile
         return self._apply_dwell(existing, dwell_ms)
 
-    def _apply_dwell(self, record: ClickRecord, dwell_ms: int) -> str:
+    def _apply_dwell(self, record: ClickRecord, dwell_ms: int, verdict: pulse.Verdict | None = None) -> str:
         if record.dwell_ms is not None:
             if record.refund_id and not record.refund_written:
                 self._heal_refund(record)
@@ -275,10 +314,13 @@ class ClickIngest:
         outcome, refund = None, None
         if record.refund_id is None:  # a refunded click is never charged again
             evidence = {**record.evidence, **dwell_evidence(dwell_ms, self.cfg)}
-            campaign_id = self.campaigns.match_dwell(record.click, dwell_ms)
+            campaign_id = self.campaigns.match_dwell(record.click, dwell_ms, verdict is not None)
             if campaign_id:
                 # The stay matches an active campaign's prescribed band: credited now, not at a sweep.
                 evidence.update(campaign_id=campaign_id, dwell_pattern=True)
+            if verdict and verdict.holds(dwell_ms):
+                # The stay matches the band of a listing under a scripted attack right now.
+                evidence.update(pulse=verdict.evidence(), dwell_pattern=True)
             outcome = decide(evidence, record.click.cost_micros, self.cfg)
             if outcome["decision"] == DROP:
                 outcome["evidence"] = {**evidence, "refund_stage": STAGE_DWELL}
@@ -288,7 +330,7 @@ class ClickIngest:
             record.__dict__.update(fresh.__dict__)
             if record.dwell_ms is not None:
                 return DUPLICATE
-            return self._apply_dwell(record, dwell_ms)  # a sweep refunded it meanwhile
+            return self._apply_dwell(record, dwell_ms, verdict)  # a sweep refunded it meanwhile
         record.dwell_ms = dwell_ms
         if outcome is not None:
             record.score, record.reasons, record.evidence = (

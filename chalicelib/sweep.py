@@ -190,11 +190,17 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
 
 
 def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Found, c: Campaign) -> int:
-    """Credit the members' clicks on the targets that are still charged; returns refunds written."""
+    """Credit the members' clicks on the targets that are still charged; returns refunds written.
+
+    A click credited on its own evidence is the cohort's; a member's other click on the targets
+    during the attack is the member's (camouflaged crews randomise their stays).
+    """
     rows = f.rows[win.cols["charged"][f.rows]]
+    own = np.isin(rows, f.credited)
     if len(rows) == 0:
         return 0
     ids = [frame.click_ids[i] for i in win.rows[rows]]
+    role = {cid: "cohort" if o else "member" for cid, o in zip(ids, own.tolist(), strict=True)}
     records = store.get_clicks(ids)
     written = 0
     now = now_ms()
@@ -213,6 +219,7 @@ def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Foun
             **record.evidence,
             "campaign_id": c.campaign_id,
             "dwell_pattern": in_band,
+            "campaign_role": role[click_id],
             "refund_stage": STAGE_SWEEP,
         }
         outcome = decide(evidence, record.click.cost_micros, cfg)

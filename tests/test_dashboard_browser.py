@@ -196,7 +196,7 @@ def seed(url: str) -> dict:
             clicks.append(click(n, ts, account_id=rng.choice(("rival-1", "rival-2")), device_id="rival-dev"))
         elif kind < 0.48:  # the same shopper opening the same listing twice
             first = click(n, ts)
-            again = {**first, "click_id": f"bt-{n}-again", "ts": ts + 90_000}
+            again = {**first, "click_id": f"bt-{n}-again", "ts": ts + 30_000}  # within the minute
             clicks += [first, again]
         else:
             clicks.append(click(n, ts))

@@ -22,6 +22,7 @@ import numpy as np
 from chalicelib.config import Settings
 from chalicelib.detect import signals
 from chalicelib.detect.frame import NONE, ClickFrame
+from chalicelib.detect.odds import band_share_odds
 
 MINUTE_MS = 60_000
 TARGET_COLUMNS = ("listing", "advertiser", "keyword")
@@ -278,7 +279,11 @@ def posterior_odds(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: 
     repeat, rival = np.array([b.repeat for b in judged]), np.array([b.rival for b in judged])
     back, away = _clip(repeat / market_repeat, cap), _clip((1 - repeat) / (1 - market_repeat), cap)
     linked, unlinked = _clip(rival / market_rival, cap), _clip((1 - rival) / (1 - market_rival), cap)
-    ratio = np.array([b.odds for b in judged])[owner]
+    # A click without a stay in the band has only the prior: the part of the burst the band
+    # explains, not all its excess (an honest viral crowd is excess volume too).
+    odds = np.array([b.odds for b in judged])
+    prior = np.where(has_band, np.minimum(odds, band_share_odds(cover, market_in)), odds)
+    ratio = np.where(in_band & known, odds[owner], prior[owner])
     ratio *= np.where(~known, 1.0, np.where(in_band, band_in[owner], band_out[owner]))
     ratio *= np.where(came_back[rows], back[owner], away[owner])
     ratio *= np.where(cols["rival"][rows], linked[owner], unlinked[owner])

@@ -71,10 +71,11 @@ class StoreCampaignMatcher(CampaignMatcher):
                     break
         return out
 
-    def match_dwell(self, click: Click, dwell_ms: int) -> str | None:
-        """A stay in an active campaign's band, by one of its members or on one of its targets."""
+    def match_dwell(self, click: Click, dwell_ms: int, bursting: bool) -> str | None:
+        """A stay in an active campaign's band, by one of its members, or on one of its targets
+        while that listing still bursts (honest shoppers stay ten seconds too)."""
         members = self._campaigns_of(click)
-        targets = {c.campaign_id: c for c in self._listings.get(click.listing_id, [])}
+        targets = {c.campaign_id: c for c in self._listings.get(click.listing_id, [])} if bursting else {}
         for cid in sorted(members.keys() | targets.keys()):
             c = members.get(cid) or targets[cid]
             if cid in members:

@@ -135,6 +135,12 @@ def dwell_band_by(
     return low, high
 
 
+def dwell_band(dwell_ms: np.ndarray, core_share: float, widen: float) -> tuple[float, float]:
+    """The stay one cohort was told to make: `dwell_band_by` for a single group."""
+    low, high = dwell_band_by(dwell_ms, np.zeros(len(dwell_ms), dtype=np.intp), 1, core_share, widen)
+    return float(low[0]), float(high[0])
+
+
 def spans(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every index of the slices [lo, hi) and which slice it came from: many slices in one gather."""
     n = hi - lo

@@ -35,6 +35,9 @@ def reasons_and_score(evidence: dict, cfg: Settings) -> tuple[list[str], float]:
         fired.append((SHORT_DWELL, cfg.weight_short_dwell))
     if evidence.get("dwell_pattern"):
         fired.append((DWELL_PATTERN, cfg.weight_dwell_pattern))
+    elif evidence.get("pulse") and evidence.get("fresh_source"):
+        # An identity never seen before joining a listing under a scripted attack: the cohort's.
+        fired.append((DWELL_PATTERN, cfg.weight_pulse_fresh))
     if evidence.get("campaign_id"):
         fired.append((COORDINATED_CAMPAIGN, cfg.weight_campaign))
     rivals = evidence.get("rival") or []

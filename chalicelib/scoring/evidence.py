@@ -11,6 +11,8 @@ from chalicelib.storage.base import ActivityEntry
 VELOCITY_KINDS = ("device", "account", "ip", "subnet")
 # Duplicates are judged per person: the device, else the account, else the ip.
 DUPLICATE_KINDS = ("device", "account", "ip")
+# A person's own identities: an ip is shared by a household or a carrier's NAT.
+PERSON_KINDS = ("account", "device")
 
 
 def activity_entry(click: Click) -> ActivityEntry:
@@ -30,8 +32,13 @@ def click_evidence(
     profiles: dict[str, SellerProfile],
     cfg: Settings,
     campaign_id: str | None = None,
+    pulse: dict | None = None,
 ) -> dict:
-    """Feature values for one click; `activity` and `owners` are keyed by source kind."""
+    """Feature values for one click; `activity` and `owners` are keyed by source kind.
+
+    `pulse` is the click's listing's real-time cohort verdict (chalicelib.detect.pulse), if it is
+    under a scripted attack now.
+    """
     me = activity_entry(click)
     windows = cfg.velocity_windows_s
     limits = {
@@ -63,6 +70,10 @@ def click_evidence(
         "rival": rivals,
         "rival_repeat_advertiser": repeat,
         "campaign_id": campaign_id,
+        "fresh_source": features.no_history(
+            [activity[k] for k in PERSON_KINDS if k in activity], click.ts, me.click
+        ),
+        "pulse": pulse,
         "dwell_pattern": False,
         **dwell_evidence(click.dwell_ms, cfg),
     }

@@ -26,6 +26,13 @@ def exceeded_windows(counts: list[int], limits: tuple[int, ...], windows_s: tupl
     return [w for c, lim, w in zip(counts, limits, windows_s, strict=True) if c > lim]
 
 
+def no_history(activities: list[list[ActivityEntry]], ts: int, click_hash: int) -> bool:
+    """No earlier click by any of a person's identities (account, device): a hired one is fresh."""
+    return bool(activities) and not any(
+        e.click != click_hash and e.ts <= ts for entries in activities for e in entries
+    )
+
+
 def seconds_since_same_listing(
     entries: list[ActivityEntry], ts: int, click_hash: int, listing_hash: int
 ) -> float | None:

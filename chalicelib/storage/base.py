@@ -10,7 +10,7 @@ Two implementations: `dynamodb.DynamoStore` (AWS, DynamoDB Local, moto) and `mem
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -55,6 +55,43 @@ class SourceState:
     entries: list[ActivityEntry] = field(default_factory=list)
     owners: frozenset[str] = frozenset()
     version: int = 0
+
+
+NO_DWELL = -1
+PULSE = struct.Struct(">QIi")  # click ts_ms, click hash, dwell ms (NO_DWELL until reported)
+
+
+@dataclass(frozen=True, order=True)
+class PulseEntry:
+    """One click on a listing: when, which click (hash), and its stay once reported."""
+
+    ts: int
+    click: int
+    dwell: int = NO_DWELL
+
+
+@dataclass
+class ListingPulse:
+    """What is kept per listing for the real-time cohort check (chalicelib.detect.pulse)."""
+
+    key: str
+    entries: list[PulseEntry] = field(default_factory=list)
+    base: float = 0.0  # clicks per burst window while the listing is not bursting
+    version: int = 0
+
+
+# A listing's pulse with a batch's entries folded in, or None when they add nothing new.
+Advance = Callable[[ListingPulse, list[PulseEntry]], "ListingPulse | None"]
+
+
+def pack_pulse(entries: Iterable[PulseEntry]) -> bytes:
+    return b"".join(PULSE.pack(e.ts, e.click, e.dwell) for e in entries)
+
+
+def unpack_pulse(blob: bytes | None) -> list[PulseEntry]:
+    if not blob:
+        return []
+    return [PulseEntry(*PULSE.unpack_from(blob, i)) for i in range(0, len(blob), PULSE.size)]
 
 
 @dataclass
@@ -116,6 +153,13 @@ class Store(Protocol):
 
     def merge_sources(self, additions: dict[str, list[ActivityEntry]], keep: int) -> None:
         """Add entries to each source's activity, idempotently, retrying on concurrent writers."""
+
+    def merge_pulses(
+        self, additions: dict[str, list[PulseEntry]], advance: Advance
+    ) -> dict[str, ListingPulse]:
+        """Fold a batch's entries into each listing's pulse with `advance` (None: nothing new),
+        one conditional write per distinct listing, retrying on concurrent writers; returns the
+        pulses as stored after the batch. Idempotent: `advance` adds nothing it already holds."""
 
     def get_sellers(self, seller_ids: Iterable[str]) -> dict[str, SellerProfile]: ...
 

@@ -27,17 +27,23 @@ from chalicelib.errors import ServiceUnavailableError
 from chalicelib.models import DROP, STAGE_SWEEP, Click, Refund, SellerProfile, stable_hash32
 from chalicelib.storage.base import (
     ActivityEntry,
+    Advance,
     AdvertiserClick,
     ClickRecord,
+    ListingPulse,
+    PulseEntry,
     SourceState,
     merge_entries,
     pack_entries,
+    pack_pulse,
     unpack_entries,
+    unpack_pulse,
 )
 
 # Standard retry mode backs off on throttling; past it the client gets a 503 and retries itself.
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 META_KEY = "meta#newest_event"
+PULSE_PREFIX = "pulse#"  # listings' pulses live in the sources table under this key prefix
 MAX_MERGE_ATTEMPTS = 8
 MAX_BATCH_ATTEMPTS = 8
 PUT_WORKERS = 16
@@ -58,6 +64,8 @@ EVIDENCE_DEFAULTS = {
     "rival": [],
     "rival_repeat_advertiser": 0,
     "campaign_id": None,
+    "fresh_source": False,
+    "pulse": None,
     "dwell_pattern": False,
     "dwell_ms": None,
     "short_dwell": False,
@@ -610,6 +618,60 @@ class DynamoStore:
             self.sources.update_item,
             Key={"source_key": state.key},
             UpdateExpression=expr,
+            ConditionExpression=cond,
+            ExpressionAttributeValues=values,
+        )
+
+    # ---- listing pulses (the real-time cohort check) ----
+
+    def _load_pulses(self, keys: list[str]) -> dict[str, ListingPulse]:
+        items = self._batch_get(self.names.sources, "source_key", [PULSE_PREFIX + k for k in keys])
+        out = {}
+        for item in items:
+            key = item["source_key"][len(PULSE_PREFIX) :]
+            ring = item.get("ring")
+            entries = unpack_pulse(bytes(ring.value) if ring is not None else None)
+            out[key] = ListingPulse(key, entries, float(item.get("quiet", 0)), int(item.get("ver", 0)))
+        return out
+
+    @storage_call
+    def merge_pulses(
+        self, additions: dict[str, list[PulseEntry]], advance: Advance
+    ) -> dict[str, ListingPulse]:
+        """One conditional write per distinct listing per batch, retried on concurrent writers."""
+        pending = dict(additions)
+        out: dict[str, ListingPulse] = {}
+        for _attempt in range(MAX_MERGE_ATTEMPTS):
+            loaded = self._load_pulses(list(pending))
+            conflicts = {}
+            for key, new in pending.items():
+                pulse = loaded.get(key) or ListingPulse(key)
+                changed = advance(pulse, new)
+                if changed is None:
+                    out[key] = pulse  # a retry: the batch is already in it
+                elif self._write_pulse(pulse, changed):
+                    out[key] = ListingPulse(key, changed.entries, changed.base, pulse.version + 1)
+                else:
+                    conflicts[key] = new
+            if not conflicts:
+                return out
+            pending = conflicts
+        raise ServiceUnavailableError("storage unavailable (listing pulse contention)")
+
+    def _write_pulse(self, old: ListingPulse, new: ListingPulse) -> bool:
+        cond = "attribute_not_exists(ver)" if old.version == 0 else "ver = :old"
+        values = {
+            ":r": pack_pulse(new.entries),
+            ":q": Decimal(str(round(new.base, 4))),
+            ":v": old.version + 1,
+            ":e": new.entries[-1].ts // 1000 + self.cfg.source_ttl_s,
+        }
+        if old.version:
+            values[":old"] = old.version
+        return conditionally(
+            self.sources.update_item,
+            Key={"source_key": PULSE_PREFIX + old.key},
+            UpdateExpression="SET ring = :r, quiet = :q, ver = :v, expires_at = :e",
             ConditionExpression=cond,
             ExpressionAttributeValues=values,
         )

@@ -16,8 +16,11 @@ from collections.abc import Iterable, Iterator
 from chalicelib.models import Click, Refund, SellerProfile
 from chalicelib.storage.base import (
     ActivityEntry,
+    Advance,
     AdvertiserClick,
     ClickRecord,
+    ListingPulse,
+    PulseEntry,
     SourceState,
     merge_entries,
 )
@@ -41,6 +44,7 @@ class MemoryStore:
         self._refund_keys: dict[str, list[str]] = {}  # advertiser -> sorted click keys
         self._sources: dict[str, SourceState] = {}
         self._sellers: dict[str, SellerProfile] = {}
+        self._pulses: dict[str, ListingPulse] = {}
         self._newest: int | None = None
         self.campaigns = MemoryCampaignStore()
 
@@ -178,6 +182,21 @@ class MemoryStore:
                 if merged == state.entries:
                     continue  # a retry: these clicks are already there
                 self._sources[key] = SourceState(key, merged, state.owners, state.version + 1)
+
+    def merge_pulses(
+        self, additions: dict[str, list[PulseEntry]], advance: Advance
+    ) -> dict[str, ListingPulse]:
+        out = {}
+        with self._lock:
+            for key, new in additions.items():
+                pulse = self._pulses.get(key) or ListingPulse(key)
+                changed = advance(pulse, new)
+                if changed is not None:
+                    pulse = self._pulses[key] = ListingPulse(
+                        key, changed.entries, changed.base, pulse.version + 1
+                    )
+                out[key] = ListingPulse(key, list(pulse.entries), pulse.base, pulse.version)
+        return out
 
     def note_event_time(self, ts: int) -> None:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 
@@ -15,6 +16,8 @@ from chalicelib.storage.memory import MemoryStore
 from tests.chalicelib.detect.scenes import MINUTE, UA, scene
 
 CFG = Settings()
+# The sweep's own tests: with the live pulse off, the crew is still charged when the sweep comes.
+NO_PULSE = replace(CFG, pulse_min_clicks=10**9)
 SECRET = "s" * 40
 
 
@@ -30,7 +33,7 @@ def stores(request):
 
 def replay(store, s):
     """Clicks a minute at a time, each minute's dwell reports after them."""
-    ingest = ClickIngest(store, CFG)
+    ingest = ClickIngest(store, NO_PULSE)
     clicks = s.ordered()
     for start in range(0, len(clicks), 100):
         batch = clicks[start : start + 100]
@@ -101,6 +104,20 @@ def test_feedback_drops_a_members_next_click_on_the_target():
     until = replay(store, s)
     sweep.run_sweep(store, CFG, until)
     member = next(c for c in s.clicks if c.click_id in s.attack)
+    # The crew's next wave: the listing bursts again, and a member coming back with it is dropped.
+    wave = [
+        Click(
+            click_id=f"wave-{k}",
+            ts=until + 40 * MINUTE - MINUTE + k * 1000,
+            advertiser_id="BIG",
+            listing_id="LX",
+            cost_micros=2_000_000,
+            keyword="kwLX",
+            source=Source(ip=f"10.6.6.{k}", device_id=f"w{k}", user_agent=UA, account_id=f"w{k}"),
+        )
+        for k in range(12)
+    ]
+    ClickIngest(store, CFG).score_clicks(wave)
     again = Click(
         click_id="next-1",
         ts=until + 40 * MINUTE,  # past the duplicate window: only the campaign can drop it
@@ -135,15 +152,19 @@ def test_a_stay_in_the_band_on_the_attacked_listing_is_credited_at_dwell_time():
     s = scene(quiet=300, viral=False)
     sweep.run_sweep(store, CFG, replay(store, s))
     last_attack = max(c.ts for c in s.clicks if c.click_id in s.attack)
+    shopper = Source(ip="10.7.7.7", device_id="new-dev", user_agent=UA, account_id="new-acct")
+    earlier = Click("prev-3", last_attack - 60 * MINUTE, "S3", "L3", 2_000_000, shopper)
     newcomer = Click(
         click_id="next-3",
-        ts=last_attack + 5 * MINUTE,  # while the listing is still under attack
+        ts=last_attack + MINUTE,  # while the listing is still under attack
         advertiser_id="BIG",
         listing_id="LX",
         cost_micros=2_000_000,
-        source=Source(ip="10.7.7.7", device_id="new-dev", user_agent=UA, account_id="new-acct"),
+        source=shopper,
     )
     ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+    ingest.score_clicks([earlier])
+    # A shopper seen before is charged at click time, and credited if the stay fits the script.
     assert ingest.score_clicks([newcomer])[0].decision == "charge"
     (result,) = ingest.report_dwell([("next-3", 10_100)])
     assert result["decision"] == "drop"

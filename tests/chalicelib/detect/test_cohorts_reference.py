@@ -14,6 +14,7 @@ from chalicelib.config import Settings
 from chalicelib.detect import cohorts, signals
 from chalicelib.detect.cohorts import TARGET_COLUMNS, Burst, Window
 from chalicelib.detect.frame import COLUMNS, NONE, ClickFrame
+from chalicelib.detect.odds import band_share_odds
 
 MINUTE = 60_000
 # Small thresholds and a 2-hour look-back so a few hundred clicks hold many bursts and links.
@@ -177,6 +178,8 @@ def ref_posterior(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: S
             in_band = (dwell >= b.band[0]) & (dwell <= b.band[1])
             market_in = max(float(in_band[known].mean()), 1e-3)
             cover = float(in_band[rows][known[rows]].mean()) if known[rows].any() else 0.0
+            own = in_band[rows] & known[rows]
+            ratio = np.where(own, ratio, min(b.odds, band_share_odds(cover, market_in)))
             inside = clip(cover / market_in, cap)
             outside = clip((1 - cover) / max(1 - market_in, 1e-3), cap)
             ratio *= np.where(~known[rows], 1.0, np.where(in_band[rows], inside, outside))

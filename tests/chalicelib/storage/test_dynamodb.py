@@ -44,6 +44,8 @@ def scored(c: Click) -> ClickRecord:
         "rival": [],
         "rival_repeat_advertiser": 0,
         "campaign_id": None,
+        "fresh_source": False,
+        "pulse": None,
         "dwell_pattern": False,
         "dwell_ms": None,
         "short_dwell": False,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.config import Settings, tables
+from chalicelib.detect import pulse
 from chalicelib.models import Click, Refund, SellerProfile, Source, refund_id_for
-from chalicelib.storage.base import ActivityEntry, ClickRecord
+from chalicelib.storage.base import ActivityEntry, ClickRecord, PulseEntry
 from chalicelib.storage.memory import MemoryStore
 
 T0 = 1386482589120
@@ -167,6 +168,21 @@ def test_source_activity_merges_idempotently_and_keeps_the_newest(store):
     store.merge_sources({"ip#1.2.3.4": entries[2:]}, keep=4)
     assert store.get_sources(["ip#1.2.3.4", "ip#none"])["ip#1.2.3.4"].entries == entries[1:]
     assert "ip#none" not in store.get_sources(["ip#none"])
+
+
+def test_listing_pulses_fold_a_batch_once_per_listing(store):
+    cfg = Settings()
+
+    def advance(p, new):
+        return pulse.advance(p, new, cfg)
+
+    batch = {"L1": [PulseEntry(T0, 1), PulseEntry(T0 + 5, 2)], "L2": [PulseEntry(T0, 3, 9_000)]}
+    first = store.merge_pulses(batch, advance)
+    assert [e.click for e in first["L1"].entries] == [1, 2] and first["L2"].entries[0].dwell == 9_000
+    again = store.merge_pulses(batch, advance)  # a retry of the batch
+    assert again["L1"].entries == first["L1"].entries and again["L1"].version == first["L1"].version
+    stay = store.merge_pulses({"L1": [PulseEntry(T0, 1, 12_000)]}, advance)["L1"]
+    assert [e.dwell for e in stay.entries] == [12_000, -1] and stay.version == first["L1"].version + 1
 
 
 def test_seller_profile_links_and_unlinks_identities(store):

@@ -1,0 +1,149 @@
+"""A listing's pulse: the real-time cohort check that stops an attack in its first minutes.
+
+Per listing, the store keeps a small ring of its recent clicks and stays and its quiet-time click
+rate, updated once per batch (`advance`). From that state `verdict` tells, at click and at dwell
+time, whether the listing is under attack right now: its clicks in the last few minutes are far
+above its own baseline, and the stays of its recent clicks lack the quick bounces and the long
+tail of organic stays (Weibull with shape < 1). An honest viral crowd has the volume but not the
+stays, so volume alone never trips it.
+
+Everything here is a pure function of plain data: the entries and the settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from chalicelib.config import Settings
+from chalicelib.detect import signals
+from chalicelib.storage.base import NO_DWELL, ListingPulse, PulseEntry
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A bursting listing now: its volume and, when its cohort's stays are scripted, their band."""
+
+    clicks: int
+    expected: float
+    shape: float | None = None
+    band: tuple[float, float] | None = None
+
+    @property
+    def scripted(self) -> bool:
+        return self.band is not None
+
+    def holds(self, dwell_ms: int) -> bool:
+        """A stay inside the scripted cohort's band."""
+        return self.band is not None and self.band[0] <= dwell_ms <= self.band[1]
+
+    def evidence(self) -> dict:
+        return {
+            "listing_clicks": self.clicks,
+            "listing_expected": round(self.expected, 2),
+            "cohort_shape": None if self.shape is None else round(self.shape, 2),
+            "band_ms": None if self.band is None else [round(self.band[0]), round(self.band[1])],
+        }
+
+
+def merge(entries: list[PulseEntry], new: list[PulseEntry], keep_clicks: int, keep_stays: int):
+    """Entries of both, one per click (a stay fills its click's entry); merging twice is a no-op.
+
+    The newest `keep_clicks` clicks are kept for the volume, and the newest `keep_stays` stays
+    for the cohort test, even when a hot listing's clicks have moved on past them.
+    """
+    by_click = {e.click: e for e in entries}
+    for e in new:
+        old = by_click.get(e.click)
+        if old is None or (old.dwell == NO_DWELL and e.dwell != NO_DWELL):
+            by_click[e.click] = PulseEntry(old.ts if old else e.ts, e.click, e.dwell)
+    ordered = sorted(by_click.values())
+    recent = set(ordered[-keep_clicks:])
+    stays = [e for e in ordered if e.dwell != NO_DWELL][-keep_stays:]
+    return sorted(recent.union(stays))
+
+
+def window_clicks(ts: np.ndarray, now: int, window_ms: int) -> int:
+    """Clicks in the window ending now: an attack lands within minutes."""
+    return int(np.count_nonzero((ts > now - window_ms) & (ts <= now)))
+
+
+def quiet_rate(ts: np.ndarray, now: int, window_ms: int) -> float | None:
+    """Clicks per window before the current one, over the span the ring covers: its own baseline."""
+    old = np.sort(ts[ts <= now - window_ms])
+    if len(old) < 2:
+        return None
+    span = now - window_ms - int(old[0])
+    return len(old) * window_ms / span if span > 0 else None
+
+
+def bursting(clicks: int, expected: float, cfg: Settings) -> bool:
+    """Far more clicks in the window than the listing's baseline brings, and not by chance."""
+    return (
+        clicks >= cfg.pulse_min_clicks
+        and clicks >= cfg.burst_min_lift * expected
+        and float(signals.poisson_surprise(clicks, expected)) >= cfg.pulse_min_surprise
+    )
+
+
+def untailed(dwell_ms: np.ndarray) -> float:
+    """Share of stays under a fifth or over three times their median: organic stays put about a
+    quarter there or more (Weibull shape <= 1), a scripted stay or a hired band almost none."""
+    d = dwell_ms[np.isfinite(dwell_ms) & (dwell_ms > 0)]
+    if len(d) == 0:
+        return float("nan")
+    m = float(np.median(d))
+    return float(np.mean((d < m / 5) | (d > 3 * m)))
+
+
+def expected_clicks(pulse: ListingPulse, cfg: Settings) -> float:
+    """What the listing's own baseline brings in a window, with a floor for a quiet listing."""
+    return max(pulse.base, cfg.burst_floor_clicks)
+
+
+def advance(pulse: ListingPulse, new: list[PulseEntry], cfg: Settings) -> ListingPulse | None:
+    """The pulse with a batch's clicks and stays merged in; None if the batch adds nothing.
+
+    The baseline moves only while the listing is not bursting, and rises at most
+    `pulse_base_growth` times an hour: an attack that fills the ring is measured against the
+    listing's rate before it began, and so is its next wave.
+    """
+    entries = merge(pulse.entries, new, cfg.pulse_keep_clicks, cfg.pulse_keep_stays)
+    if entries == pulse.entries:
+        return None
+    out = ListingPulse(pulse.key, entries, pulse.base, pulse.version)
+    ts = np.array([e.ts for e in entries], dtype=np.int64)
+    now = int(ts.max())
+    window = cfg.burst_window_s * 1000
+    if not bursting(window_clicks(ts, now, window), expected_clicks(pulse, cfg), cfg):
+        rate = quiet_rate(ts, now, window)
+        if rate is not None and pulse.base > 0 and pulse.entries:
+            # Capped at a day: past it the bound no longer binds (and a gap of years would overflow).
+            hours = min(max(now - pulse.entries[-1].ts, 0) / 3_600_000, 24.0)
+            rate = min(rate, pulse.base * cfg.pulse_base_growth**hours)
+        if rate is not None:
+            out.base = rate
+    return out
+
+
+def verdict(pulse: ListingPulse, now: int, cfg: Settings) -> Verdict | None:
+    """The listing's state at `now`: None unless bursting; scripted when its stays are unnatural."""
+    if not pulse.entries:
+        return None
+    ts = np.array([e.ts for e in pulse.entries], dtype=np.int64)
+    window = cfg.burst_window_s * 1000
+    clicks = window_clicks(ts, now, window)
+    expected = expected_clicks(pulse, cfg)
+    if not bursting(clicks, expected, cfg):
+        return None
+    cohort = np.array(
+        [e.dwell for e in pulse.entries if e.dwell != NO_DWELL and now - e.ts < cfg.pulse_cohort_s * 1000],
+        dtype=np.float64,
+    )
+    if len(cohort) < cfg.pulse_min_stays:
+        return Verdict(clicks, expected)
+    shape = signals.weibull_shape(cohort)
+    if not (shape >= cfg.pulse_min_shape and untailed(cohort) <= cfg.pulse_max_untailed):
+        return Verdict(clicks, expected, shape)
+    return Verdict(clicks, expected, shape, signals.dwell_band(cohort, cfg.band_core_share, cfg.band_widen))

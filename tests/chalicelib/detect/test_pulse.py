@@ -1,0 +1,176 @@
+"""The real-time cohort check per listing: state folding, and verdicts on hand-made traffic."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chalicelib.config import Settings
+from chalicelib.detect import pulse
+from chalicelib.ingest import ClickIngest
+from chalicelib.models import Click, Source
+from chalicelib.storage.base import NO_DWELL, ListingPulse, PulseEntry
+from chalicelib.storage.memory import MemoryStore
+from tests.chalicelib.detect.scenes import MINUTE, T0, UA
+
+CFG = Settings()
+
+
+def fold(entries: list[PulseEntry], p: ListingPulse | None = None) -> ListingPulse:
+    """Entries folded into a pulse in batches of one second, as ingest does."""
+    p = p or ListingPulse("L1")
+    by_second: dict[int, list[PulseEntry]] = {}
+    for e in sorted(entries):
+        by_second.setdefault(e.ts // 1000, []).append(e)
+    for batch in by_second.values():
+        p = pulse.advance(p, batch, CFG) or p
+    return p
+
+
+def quiet(rng, hours=6, per_hour=6):
+    """A listing's honest traffic: a few clicks an hour with organic stays."""
+    n = hours * per_hour
+    ts = T0 + np.sort(rng.uniform(0, hours * 60 * MINUTE, n)).astype(int)
+    return [PulseEntry(int(t), 10_000 + i, int(250 + 30_000 * rng.weibull(0.7))) for i, t in enumerate(ts)]
+
+
+def crowd(rng, start, n, minutes, stay):
+    """n clicks over `minutes` from `start`, each with the stay `stay(rng)`."""
+    ts = start + np.sort(rng.uniform(0, minutes * MINUTE, n)).astype(int)
+    return [PulseEntry(int(t), 50_000 + i, int(stay(rng))) for i, t in enumerate(ts)]
+
+
+def test_folding_the_same_batch_twice_adds_nothing():
+    p = fold([PulseEntry(T0, 1), PulseEntry(T0 + 5, 2)])
+    assert pulse.advance(p, [PulseEntry(T0, 1)], CFG) is None
+    with_stay = pulse.advance(p, [PulseEntry(T0, 1, 9_000)], CFG)
+    assert [e.dwell for e in with_stay.entries] == [9_000, NO_DWELL]
+    assert pulse.advance(with_stay, [PulseEntry(T0, 1, 9_000)], CFG) is None
+
+
+def test_a_listing_seen_again_years_later_is_folded():
+    p = fold([PulseEntry(T0 + i * MINUTE, i) for i in range(10)])
+    years = 3 * 365 * 24 * 60 * MINUTE
+    later = fold([PulseEntry(T0 + years + i * MINUTE, 100 + i) for i in range(10)], p)
+    assert later.entries[-1].ts == T0 + years + 9 * MINUTE and later.base > 0
+
+
+def test_a_farm_on_a_quiet_listing_is_caught_within_its_first_minutes():
+    rng = np.random.default_rng(1)
+    start = T0 + 6 * 60 * MINUTE
+    p = fold(quiet(rng))
+    assert pulse.verdict(p, start, CFG) is None
+    farm = crowd(rng, start, 60, 2, lambda r: r.uniform(15_000, 40_000))
+    p = fold(farm, p)
+    v = pulse.verdict(p, start + 2 * MINUTE, CFG)
+    assert v is not None and v.shape > 2
+    assert v.holds(22_000) and v.holds(38_000)
+    assert not v.holds(2_000) and not v.holds(200_000)
+    # The baseline is the listing's rate before the farm came: an attack does not become normal.
+    assert p.base < 1
+
+
+def test_a_viral_listing_with_organic_stays_is_not_flagged():
+    rng = np.random.default_rng(2)
+    start = T0 + 6 * 60 * MINUTE
+    p = fold(quiet(rng))
+    seen = []
+    for minute in range(0, 60, 2):  # 15x its rate for an hour, real shoppers
+        p = fold(crowd(rng, start + minute * MINUTE, 3, 2, lambda r: 250 + 30_000 * r.weibull(0.7)), p)
+        seen.append(pulse.verdict(p, start + (minute + 2) * MINUTE, CFG))
+    assert seen == [None] * len(seen)
+
+
+def test_a_scripted_stay_without_volume_is_not_flagged():
+    rng = np.random.default_rng(3)
+    p = fold(crowd(rng, T0, 40, 120, lambda r: 10_000 * np.exp(r.normal(0, 0.1))))
+    assert pulse.verdict(p, T0 + 120 * MINUTE, CFG) is None
+
+
+def test_untailed_share_of_organic_and_scripted_stays():
+    rng = np.random.default_rng(4)
+    organic = 250 + 30_000 * rng.weibull(0.7, 5000)
+    scripted = 10_000 * np.exp(rng.normal(0, 0.2, 5000))
+    assert pulse.untailed(organic) > 0.3
+    assert pulse.untailed(scripted) < 0.01
+
+
+def click(n: int, ts: int, listing: str, who: int) -> Click:
+    return Click(
+        click_id=f"c{n:05d}",
+        ts=int(ts),
+        advertiser_id="S" + listing,
+        listing_id=listing,
+        cost_micros=1_000_000,
+        keyword="kw",
+        category="女装",
+        source=Source(
+            ip=f"10.0.{who // 256 % 256}.{who % 256}",
+            device_id=f"d{who}",
+            user_agent=UA,
+            account_id=f"a{who}",
+        ),
+    )
+
+
+def replay(store, events):
+    """Clicks and dwell reports in event-time order, a batch per second, as the ad server sends them."""
+    ingest = ClickIngest(store, CFG)
+    by_second: dict[int, tuple[list, list]] = {}
+    for ts, kind, payload in sorted(events, key=lambda e: (e[0], e[1])):
+        batch = by_second.setdefault(ts // 1000, ([], []))
+        batch[kind].append(payload)
+    for clicks, reports in by_second.values():
+        if clicks:
+            ingest.score_clicks(clicks)
+        if reports:
+            ingest.report_dwell(reports)
+
+
+def refunds(store, listing):
+    return store.query_refunds("S" + listing, None, None, 1000, None, None)[0]
+
+
+def stages(store, listing):
+    return {r.click_id: r.stage for r in refunds(store, listing)}
+
+
+def scene_events(rng, attack_stay, n_attack):
+    """Six quiet hours on two listings (returning shoppers), then a crowd on L1 from fresh identities."""
+    events, n = [], 0
+    for _ in range(120):
+        who = int(rng.integers(1, 40))
+        ts = T0 + int(rng.uniform(0, 360 * MINUTE))
+        c = click(n, ts, f"L{1 + n % 2}", who)
+        events += [(ts, 0, c), (ts + 20_000, 1, (c.click_id, int(250 + 30_000 * rng.weibull(0.7))))]
+        n += 1
+    start = T0 + 360 * MINUTE
+    crowd_ids = set()
+    for k in range(n_attack):
+        ts = start + int(rng.uniform(0, 20 * MINUTE))
+        c = click(n, ts, "L1", 1000 + k)
+        dwell = int(attack_stay(rng))
+        events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
+        crowd_ids.add(c.click_id)
+        n += 1
+    return events, crowd_ids
+
+
+def test_a_farm_is_stopped_at_click_and_dwell_time_without_a_sweep():
+    rng = np.random.default_rng(5)
+    events, farm = scene_events(rng, lambda r: r.uniform(15_000, 40_000), 300)
+    store = MemoryStore()
+    replay(store, events)
+    got = stages(store, "L1")
+    live = [cid for cid in farm if got.get(cid) in ("realtime", "dwell")]
+    assert len(live) >= 0.85 * len(farm)
+    assert any(got.get(cid) == "realtime" for cid in farm)  # fresh identities dropped at click time
+    honest = {cid for cid in got if cid not in farm}
+    assert all(r.reasons == ["DUPLICATE_CLICK"] for r in refunds(store, "L1") if r.click_id in honest)
+
+
+def test_an_honest_crowd_of_newcomers_is_not_stopped():
+    rng = np.random.default_rng(6)
+    events, viral = scene_events(rng, lambda r: 250 + 30_000 * r.weibull(0.7), 300)
+    store = MemoryStore()
+    replay(store, events)
+    assert not set(stages(store, "L1")) & viral
