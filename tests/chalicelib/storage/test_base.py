@@ -1,4 +1,15 @@
-from chalicelib.storage.base import ActivityEntry, merge_entries, pack_entries, unpack_entries
+import random
+
+from chalicelib.storage.base import (
+    NO_DWELL,
+    ActivityEntry,
+    PulseEntry,
+    merge_entries,
+    pack_entries,
+    pack_pulse,
+    unpack_entries,
+    unpack_pulse,
+)
 
 
 def test_merge_is_idempotent_and_keeps_the_newest():
@@ -14,3 +25,18 @@ def test_pack_round_trip_fits_a_write_unit():
     blob = pack_entries(entries)
     assert unpack_entries(blob) == entries
     assert len(blob) <= 1000
+
+
+def test_a_pulse_packs_losslessly_and_a_full_ring_fits_a_write_unit():
+    rnd = random.Random(5)
+    ts = 1386482589120
+    ring = []
+    for _ in range(80):  # the most a pulse keeps: 48 clicks and 32 stays
+        ts += rnd.randrange(0, 90_000)
+        ring.append(PulseEntry(ts, rnd.randrange(2**32), rnd.choice([NO_DWELL, rnd.randrange(0, 600_000)])))
+    blob = pack_pulse(ring)
+    assert unpack_pulse(blob) == ring
+    assert len(blob) <= 850  # with the key and the other attributes, under DynamoDB's 1 KB unit
+    odd = [PulseEntry(10**13, 2**32 - 1, 86_400_000), PulseEntry(0, 0, NO_DWELL), PulseEntry(5, 7, 0)]
+    assert unpack_pulse(pack_pulse(odd)) == odd  # any order, any span, nothing capped
+    assert unpack_pulse(None) == unpack_pulse(b"") == []
