@@ -135,6 +135,7 @@ def run_case(env: Env, day, events: list[dict], mode: str, sellers: bool = True)
     """Replay `events` in one mode on fresh tables; capacity and handler time per click."""
     from chalicelib.config import Settings
     from chalicelib.ingest import ClickIngest
+    from chalicelib.observability import flush_metrics
 
     store, _ = env.store()
     if sellers:
@@ -148,6 +149,7 @@ def run_case(env: Env, day, events: list[dict], mode: str, sellers: bool = True)
         for click in _parse_clicks([e["click"] for e in events if e["type"] == "click"]):
             t = time.perf_counter()
             ingest.score_clicks([click])
+            flush_metrics()  # as each Lambda invocation does; unflushed, powertools prints at 100 values
             busy += time.perf_counter() - t
             calls += 1
     elif mode == "sync_batch":
@@ -157,6 +159,7 @@ def run_case(env: Env, day, events: list[dict], mode: str, sellers: bool = True)
                 ingest.score_clicks(_parse_clicks([e["click"] for e in group]))
             else:
                 ingest.report_dwell([(e["dwell"]["click_id"], e["dwell"]["dwell_ms"]) for e in group])
+            flush_metrics()
             busy += time.perf_counter() - t
             calls += 1
     else:
@@ -167,6 +170,7 @@ def run_case(env: Env, day, events: list[dict], mode: str, sellers: bool = True)
             records = [_kinesis(seq, e) for seq, e in enumerate(events[i : i + 1000], start=i)]
             t = time.perf_counter()
             response = handle_event(records, ingest, parking, cfg)
+            flush_metrics()
             busy += time.perf_counter() - t
             calls += 1
             assert not response["batchItemFailures"], response
@@ -274,6 +278,7 @@ def core_speed(events: list[dict]) -> dict:
     from chalicelib.config import Settings
     from chalicelib.ingest import ClickIngest
     from chalicelib.models import CHARGE, Decision
+    from chalicelib.observability import flush_metrics
     from chalicelib.storage.memory import MemoryStore
 
     bodies = [e["click"] for e in events if e["type"] == "click"]
@@ -283,6 +288,7 @@ def core_speed(events: list[dict]) -> dict:
         t = time.perf_counter()
         for i in range(0, len(bodies), 500):
             handler(_parse_clicks(bodies[i : i + 500]))
+            flush_metrics()
         return time.perf_counter() - t
 
     def noop(clicks):
