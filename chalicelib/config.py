@@ -52,8 +52,11 @@ class Settings:
     # --- rival sellers ---
     # Sellers shop too (contract issue): a lone rival click is charged unless strict mode is on.
     strict_rival: bool = False
-    # A rival who already clicked this many of the advertiser's ads today is working through
-    # the shop, not browsing (siege members click 2-8 listings each over an afternoon, seeds).
+    # A rival who already clicked this many of the advertiser's ads today, on a listing that
+    # bursts now (the pulse's volume test), is working through the shop (siege members click 2-8
+    # listings each over an afternoon, seeds). Without the burst it is a seller comparing a
+    # rival's catalogue: ungated, this refunded 1-6% of seller-shoppers and up to 1% of pre-sale
+    # spend on the tuning days, against at most 0.16% of fraud.
     rival_repeat_advertiser_clicks: int = 4
 
     # --- score: noisy-OR of the signals that fired; drop at or above drop_score ---
@@ -107,6 +110,10 @@ class Settings:
     # The test needs this many reported stays to be read.
     dwell_spread_ratio: float = 0.5
     cohort_min_dwells: int = 12
+    # The second key: at most this share of the cohort's stays under a fifth or over three times
+    # its median. Organic stays put 25-43% there (Weibull shape 1 to 0.7); a burst is a script's
+    # cohort mixed with baseline shoppers and camouflaged stays, so the bound sits between.
+    band_max_untailed: float = 0.2
     # Lockstep (CopyCatch, SynchroTrap CCS 2014): this share of a burst's sources already seen in
     # another burst at another time. Shoppers seldom meet twice in unrelated bursts.
     repeat_share: float = 0.5

@@ -171,6 +171,7 @@ class ClickIngest:
                 cfg,
                 campaign_id=campaign_of.get(click.click_id),
                 pulse=verdict.evidence() if verdict and verdict.scripted else None,
+                bursting=verdict is not None,
             )
             if verdict and click.dwell_ms is not None and verdict.holds(click.dwell_ms):
                 evidence["dwell_pattern"] = True

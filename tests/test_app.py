@@ -218,11 +218,17 @@ def test_lone_rival_click_is_charged_and_corroborated_one_dropped(client, adserv
     assert first["reasons"] == ["RIVAL_SELLER"]
     evidence = client.http.get("/v1/clicks/c-1", headers=adserver).json_body["evidence"]
     assert evidence["rival"] == [{"seller_id": "S2", "via": ["account"], "categories": ["女装"]}]
-    # Four more listings of the same advertiser in the day: a rival working through the shop.
+    # Four more listings of the same advertiser in the day: a seller comparing a rival's catalogue
+    # is charged; working through the shop while a listing takes a crowd of clicks is not.
     later = [make_click(n, listing_id=f"L{n}", source=rival, ts=BASE_TS + n * 60_000) for n in range(2, 6)]
     results = post(client, "/v1/clicks", {"clicks": later}, adserver).json_body["results"]
-    assert results[-1]["decision"] == "drop"
-    assert "RIVAL_SELLER" in results[-1]["reasons"]
+    assert [r["decision"] for r in results] == ["charge"] * 4
+    crowd = [make_click(n, listing_id="L7", ts=BASE_TS + 6 * 60_000 + n * 1000) for n in range(10, 20)]
+    post(client, "/v1/clicks", {"clicks": crowd}, adserver)
+    siege = make_click(6, listing_id="L7", source=rival, ts=BASE_TS + 7 * 60_000)
+    (result,) = post(client, "/v1/clicks", {"clicks": [siege]}, adserver).json_body["results"]
+    assert result["decision"] == "drop"
+    assert "RIVAL_SELLER" in result["reasons"]
 
 
 def test_strict_rival_mode_drops_every_rival_click(client, adserver, monkeypatch):

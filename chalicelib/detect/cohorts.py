@@ -212,12 +212,15 @@ def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     n_known = np.bincount(owner[np.isfinite(dwell[rows])], minlength=len(bursts))
     spread = signals.log_iqr_by(dwell[rows], owner, len(bursts))
     low, high = signals.dwell_band_by(dwell[rows], owner, len(bursts), cfg.band_core_share, cfg.band_widen)
+    untailed = signals.untailed_by(dwell[rows], owner, len(bursts))
     for i, b in enumerate(bursts):
         b.rival = float(rival[i])
         if n_known[i] < cfg.cohort_min_dwells or not market_iqr > 0:
             continue
         b.spread = float(spread[i]) / market_iqr
-        if b.spread <= cfg.dwell_spread_ratio:
+        # Two keys, as in the pulse: a narrow middle, and no organic bounces and long tail (a
+        # dozen organic stays can have a narrow middle by chance; they seldom lack both ends).
+        if b.spread <= cfg.dwell_spread_ratio and untailed[i] <= cfg.band_max_untailed:
             b.band = (float(low[i]), float(high[i]))
     # Lockstep: a source in two bursts at different times (one started after the other ended).
     n_persons = np.array([len(b.persons) for b in bursts])

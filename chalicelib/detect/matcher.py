@@ -27,8 +27,16 @@ def member_keys(click: Click) -> list[str]:
 
 
 def on_target(c: Campaign, click: Click) -> bool:
-    """One of the listings the campaign hit: members also shop, on the same keywords and shops."""
-    return click.listing_id in c.listings
+    """One of the campaign's listings, or another listing of its advertisers or keywords: a
+    sweep's crew moves on to the next listing of a keyword, a siege to the next of a shop's.
+
+    Asked only while the click's listing bursts: members also shop the same keywords and shops.
+    """
+    return (
+        click.listing_id in c.listings
+        or click.advertiser_id in c.advertisers
+        or (click.keyword is not None and click.keyword in c.keywords)
+    )
 
 
 class StoreCampaignMatcher(CampaignMatcher):

@@ -81,6 +81,24 @@ def log_iqr_by(dwell_ms: np.ndarray, group: np.ndarray, n_groups: int) -> np.nda
     return out
 
 
+def untailed_by(dwell_ms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Each group's share of stays under a fifth or over three times its median (NaN if none):
+    organic stays (Weibull shape <= 1) put a quarter or more there, a script or a band almost none."""
+    values, start, n = _sorted_logs(dwell_ms, group, n_groups)
+    out = np.full(n_groups, np.nan)
+    has = np.flatnonzero(n > 0)
+    if len(has) == 0:
+        return out
+    # The median of the stays themselves, as np.median takes it (a single stay is read twice: the
+    # padding keeps the interpolation's second read in bounds and weighs it zero).
+    median = np.log(_sorted_quantile(np.r_[np.exp(values), 0.0], start[has], n[has], 0.5))
+    owner = np.repeat(np.arange(len(has)), n[has])
+    logs = values[spans(start[has], start[has] + n[has])[1]]
+    tail = (logs < median[owner] - np.log(5.0)) | (logs > median[owner] + np.log(3.0))
+    out[has] = np.bincount(owner, weights=tail, minlength=len(has)) / n[has]
+    return out
+
+
 def _sorted_logs(dwell_ms: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, ...]:
     """Logs of each group's known positive stays, sorted within groups laid end to end; starts, counts."""
     ok = np.isfinite(dwell_ms) & (dwell_ms > 0)

@@ -46,8 +46,11 @@ def reasons_and_score(evidence: dict, cfg: Settings) -> tuple[list[str], float]:
         weight = 1.0 if cfg.strict_rival else cfg.weight_rival_ip_only if ip_only else cfg.weight_rival
         fired.append((RIVAL_SELLER, weight))
         # Sellers shop too: a rival click needs something else to corroborate it, another
-        # signal or a rival working through the advertiser's ads one after another.
-        if evidence.get("rival_repeat_advertiser", 0) >= cfg.rival_repeat_advertiser_clicks:
+        # signal or a rival working through the advertiser's ads one after another while the
+        # listing takes far more clicks than its baseline (a siege brings volume; a seller
+        # comparing a rival's catalogue on a pre-sale evening does not).
+        repeat = evidence.get("rival_repeat_advertiser", 0) >= cfg.rival_repeat_advertiser_clicks
+        if repeat and evidence.get("listing_bursting"):
             fired.append(("", cfg.weight_rival_corroboration))
     keep = 1.0
     for _, weight in fired:

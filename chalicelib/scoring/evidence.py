@@ -33,11 +33,12 @@ def click_evidence(
     cfg: Settings,
     campaign_id: str | None = None,
     pulse: dict | None = None,
+    bursting: bool = False,
 ) -> dict:
     """Feature values for one click; `activity` and `owners` are keyed by source kind.
 
     `pulse` is the click's listing's real-time cohort verdict (chalicelib.detect.pulse), if it is
-    under a scripted attack now.
+    under a scripted attack now; `bursting`, whether it takes far more clicks than its baseline now.
     """
     me = activity_entry(click)
     windows = cfg.velocity_windows_s
@@ -74,6 +75,7 @@ def click_evidence(
             [activity[k] for k in PERSON_KINDS if k in activity], click.ts, me.click
         ),
         "pulse": pulse,
+        "listing_bursting": bursting,
         "dwell_pattern": False,
         **dwell_evidence(click.dwell_ms, cfg),
     }

@@ -147,6 +147,37 @@ def test_feedback_drops_a_members_next_click_on_the_target():
     assert honest.decision == "charge"
 
 
+def test_feedback_drops_a_member_on_the_next_listing_the_crew_moves_to():
+    store = MemoryStore()
+    s = scene(quiet=300, viral=False)
+    until = replay(store, s)
+    sweep.run_sweep(store, CFG, until)
+    member = next(c for c in s.clicks if c.click_id in s.attack)
+    who = Source(
+        ip="10.9.9.9", device_id=member.source.device_id, user_agent=UA, account_id=member.source.account_id
+    )
+
+    def on_ly(click_id, ts, source):
+        # LY: the attacked shop's other listing, which the campaign has not hit yet.
+        return Click(click_id, ts, "BIG", "LY", 2_000_000, source, keyword="kwLY")
+
+    ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+    # While LY is quiet the member's click there is shopping, and charged.
+    assert ingest.score_clicks([on_ly("quiet-ly", until + MINUTE, who)])[0].decision == "charge"
+    crowd = [
+        on_ly(
+            f"crowd-{k}",
+            until + 20 * MINUTE + k * 1000,
+            Source(ip=f"10.6.6.{k}", device_id=f"w{k}", user_agent=UA),
+        )
+        for k in range(12)
+    ]
+    ingest.score_clicks(crowd)
+    # The crew moves on to LY and it bursts: the member coming with it is dropped at click time.
+    (decision,) = ingest.score_clicks([on_ly("next-ly", until + 21 * MINUTE, who)])
+    assert (decision.decision, decision.reasons) == ("drop", ["COORDINATED_CAMPAIGN"])
+
+
 def test_a_stay_in_the_band_on_the_attacked_listing_is_credited_at_dwell_time():
     store = MemoryStore()
     s = scene(quiet=300, viral=False)

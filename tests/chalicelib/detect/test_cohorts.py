@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from chalicelib.config import Settings
-from chalicelib.detect.cohorts import Window, find_campaigns
+from chalicelib.detect.cohorts import Window, describe, find_bursts, find_campaigns
 from chalicelib.detect.frame import ClickFrame
 from chalicelib.storage.base import ClickRecord
-from tests.chalicelib.detect.scenes import MINUTE, scene
+from tests.chalicelib.detect.scenes import MINUTE, T0, scene
 
 CFG = Settings()
 
@@ -69,3 +69,20 @@ def test_attack_not_yet_started_is_not_seen():
     first = min(c.ts for c in s.clicks if c.click_id in s.attack)
     _, _, found = found_in(s, until=first)
     assert found == []
+
+
+def test_honest_crowd_with_a_narrow_middle_by_chance_keeps_its_bounces_and_tail():
+    # The first stays of a viral spell: their middle half is as narrow as a script's, but a
+    # quarter of them are bounces or long reads, as organic stays are. Not a campaign.
+    s = scene(attack=False, viral=False)
+    stays = [116978, 55054, 879, 2360, 56813, 30859, 32923, 266469, 26955, 60428, 13521, 31468, 65682]
+    stays += [58220, 36271]
+    start = T0 + 180 * MINUTE
+    for i, dwell in enumerate(stays):
+        s.add(start + i * 12_000, "LV", 50_000 + i, dwell, "viral")
+    frame, win, found = found_in(s)
+    bursts = find_bursts(win, CFG)
+    describe(bursts, win, CFG)
+    (crowd,) = [b for b in bursts if frame.name("target", b.target) == "l:LV"]
+    assert crowd.spread <= CFG.dwell_spread_ratio  # the first key alone would take it for a script
+    assert crowd.band is None and found == []

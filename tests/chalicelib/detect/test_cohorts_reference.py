@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from chalicelib.config import Settings
-from chalicelib.detect import cohorts, signals
+from chalicelib.detect import cohorts, pulse, signals
 from chalicelib.detect.cohorts import TARGET_COLUMNS, Burst, Window
 from chalicelib.detect.frame import COLUMNS, NONE, ClickFrame
 from chalicelib.detect.odds import band_share_odds
@@ -135,7 +135,7 @@ def ref_describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
         if len(known) < cfg.cohort_min_dwells or not market_iqr > 0:
             continue
         b.spread = signals.log_iqr(known) / market_iqr
-        if b.spread <= cfg.dwell_spread_ratio:
+        if b.spread <= cfg.dwell_spread_ratio and pulse.untailed(known) <= cfg.band_max_untailed:
             b.band = ref_band(known, cfg.band_core_share, cfg.band_widen)
     came_back = {
         int(p)

@@ -133,3 +133,19 @@ def test_first_clicks_marks_each_sources_first():
     person = np.array([5, 5, 2, 5, 2])
     ts = np.array([30, 10, 20, 20, 5])
     assert signals.first_clicks(person, ts).tolist() == [False, True, False, False, True]
+
+
+def test_untailed_by_equals_the_pulse_share_per_group():
+    from chalicelib.detect.pulse import untailed
+
+    rng = np.random.default_rng(5)
+    for shape in (0.7, 1.0, 4.0):
+        d = np.round(rng.weibull(shape, 200) * 30_000) + 1
+        d[rng.random(200) < 0.1] = np.nan
+        group = rng.integers(0, 9, 200)
+        got = signals.untailed_by(d, group, 10)
+        want = [untailed(d[group == g]) for g in range(10)]
+        np.testing.assert_allclose(got, want, equal_nan=True)
+    one = np.zeros(400, dtype=int)
+    organic, script = (signals.untailed_by(rng.weibull(k, 400) * 30_000, one, 1)[0] for k in (0.7, 8))
+    assert organic > 0.3 and script < 0.02

@@ -28,7 +28,11 @@ def test_each_strong_signal_drops_alone():
 
 def test_lone_rival_is_charged_but_corroborated_rival_is_dropped():
     assert decide({"rival": RIVAL}, 100, CFG)["decision"] == "charge"
-    repeat = {"rival": RIVAL, "rival_repeat_advertiser": CFG.rival_repeat_advertiser_clicks}
+    repeat = {
+        "rival": RIVAL,
+        "rival_repeat_advertiser": CFG.rival_repeat_advertiser_clicks,
+        "listing_bursting": True,
+    }
     assert decide(repeat, 100, CFG)["decision"] == "drop"
     bounce = {"rival": RIVAL, **dwell_evidence(400, CFG)}
     assert decide(bounce, 100, CFG)["decision"] == "charge"
@@ -37,6 +41,13 @@ def test_lone_rival_is_charged_but_corroborated_rival_is_dropped():
     repeat_ip = {**ip_only, "rival_repeat_advertiser": CFG.rival_repeat_advertiser_clicks}
     assert decide(repeat_ip, 100, CFG)["decision"] == "charge"
     assert decide({"rival": RIVAL}, 100, replace(CFG, strict_rival=True))["decision"] == "drop"
+
+
+def test_a_rival_working_through_a_shop_is_corroborated_only_while_the_listing_bursts():
+    # A seller comparing a rival's catalogue on a pre-sale evening clicks it again and again too.
+    shopping = {"rival": RIVAL, "rival_repeat_advertiser": 3 * CFG.rival_repeat_advertiser_clicks}
+    assert decide(shopping, 100, CFG)["decision"] == "charge"
+    assert decide({**shopping, "listing_bursting": True}, 100, CFG)["decision"] == "drop"
 
 
 def test_a_bounce_alone_is_a_reason_but_not_a_drop():
