@@ -66,6 +66,7 @@ EVIDENCE_DEFAULTS = {
     "campaign_id": None,
     "fresh_source": False,
     "pulse": None,
+    "listing_bursting": False,
     "dwell_pattern": False,
     "dwell_ms": None,
     "short_dwell": False,
