@@ -46,6 +46,7 @@ def scored(c: Click) -> ClickRecord:
         "campaign_id": None,
         "fresh_source": False,
         "pulse": None,
+        "listing_bursting": False,
         "dwell_pattern": False,
         "dwell_ms": None,
         "short_dwell": False,
