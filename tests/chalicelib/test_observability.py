@@ -3,7 +3,7 @@
 import io
 import json
 
-from chalicelib.observability import logger
+from chalicelib.observability import flush_metrics, logger, metrics_add
 from tests.conftest import make_click, post
 
 
@@ -31,3 +31,15 @@ def test_metrics_are_flushed_once_per_request(client, adserver, capfd, monkeypat
     assert len(emf) == 1
     assert emf[0]["ClicksScored"] == [2.0] and emf[0]["ClicksDropped"] == [1.0]
     assert emf[0]["RefundedMicros"] == [2_350_000.0]
+
+
+def test_a_metric_is_one_sum_per_invocation_however_many_refunds(capfd, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    for _ in range(150):  # past powertools' 100 values, which it prints even when disabled
+        metrics_add("RefundedMicros", 1_000)
+    assert '"_aws"' not in capfd.readouterr().out
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    metrics_add("RefundedMicros", 500)
+    flush_metrics()
+    (emf,) = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"_aws"' in line]
+    assert emf["RefundedMicros"] == [150_500.0]
