@@ -25,6 +25,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from guardctl import dynamodb_local
 
@@ -128,14 +129,36 @@ def check_port_free(host: str, port: int) -> None:
             raise LocalRunError(f"cannot listen on http://{host}:{port}: {exc.strerror}") from None
 
 
-def create_local_server(project_dir: Path, host: str, port: int, stage: str = STAGE):
-    """chalice's LocalDevServer for the project, with Nagle's algorithm off. Binds the port."""
+_raw_match_route = None
+
+
+def patch_chalice_local() -> None:
+    """Make chalice local behave as deployed where it does not: once per process."""
     from chalice import local
-    from chalice.cli import create_local_server as chalice_create_local_server
-    from chalice.cli.factory import CLIFactory
 
     # StreamRequestHandler.setup() sets TCP_NODELAY when this is true (see the module docstring).
     local.ChaliceRequestHandler.disable_nagle_algorithm = True
+    if local.RouteMatcher.match_route is not _decoded_match_route:
+        global _raw_match_route
+        _raw_match_route = local.RouteMatcher.match_route
+        local.RouteMatcher.match_route = _decoded_match_route
+
+
+def _decoded_match_route(self, url: str):
+    """chalice local's route match with each path parameter percent-decoded, as API Gateway does:
+    without it a merchant id like 店铺 arrives as %E5%BA%97%E9%93%BA (403 on its own refunds)."""
+    from chalice.local import MatchResult
+
+    match = _raw_match_route(self, url)
+    return MatchResult(match.route, {k: unquote(v) for k, v in match.captured.items()}, match.query_params)
+
+
+def create_local_server(project_dir: Path, host: str, port: int, stage: str = STAGE):
+    """chalice's LocalDevServer for the project, patched as `patch_chalice_local` says. Binds the port."""
+    from chalice.cli import create_local_server as chalice_create_local_server
+    from chalice.cli.factory import CLIFactory
+
+    patch_chalice_local()
     factory = CLIFactory(str(project_dir), environ=os.environ)
     try:
         server = chalice_create_local_server(factory, host, port, stage)

@@ -104,6 +104,18 @@ def test_local_server_binds_loopback_with_nagle_off(monkeypatch):
         server.server.server_close()
 
 
+def test_chalice_local_decodes_path_parameters_once_as_api_gateway_does():
+    from chalice.local import RouteMatcher
+
+    localrun.patch_chalice_local()
+    localrun.patch_chalice_local()  # a second server in the process must not decode twice
+    match = RouteMatcher(["/v1/merchants/{merchant_id}/refunds"]).match_route(
+        "/v1/merchants/%E5%BA%97%E9%93%BA%2525/refunds?from=2013-12-08T14:03:09%2B08:00"
+    )
+    assert match.captured == {"merchant_id": "店铺%25"}
+    assert match.query_params == {"from": ["2013-12-08T14:03:09+08:00"]}
+
+
 # --- the DynamoDB Local launcher -----------------------------------------------------------------
 
 
