@@ -45,13 +45,16 @@ _sweeping = threading.Lock()
 
 
 def run_sweep(store: Store, cfg: Settings, until: int | None) -> dict:
-    """Sweep the windows up to `until` (default: the newest event time seen)."""
+    """Sweep the windows up to `until` (default: the newest event time seen, at most now: one click
+    stamped a day ahead, which validation allows, must not move every scheduled sweep past live
+    traffic)."""
     with _sweeping:
         return _sweep(store, cfg, until)
 
 
 def _sweep(store: Store, cfg: Settings, until: int | None) -> dict:
-    until = until or store.newest_click_ts() or now_ms()
+    if until is None:
+        until = min(store.newest_click_ts() or now_ms(), now_ms())
     frame = _frame(store, cfg, until)
     win = Window(frame, until, cfg.sweep_lookback_s * 1000)
     found = find_campaigns(win, cfg)

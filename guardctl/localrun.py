@@ -13,6 +13,8 @@
 chalice's request handler writes the headers and the body of a response in two sends; with
 Nagle's algorithm on, the second waits for the client's delayed ACK (~40 ms on Linux) on every
 keep-alive request. We turn Nagle off (TCP_NODELAY) on the handler, as `chalice local` does not.
+It also matches routes on the raw path, so path parameters arrive percent-encoded; API Gateway
+decodes them, and so do we.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import time
 import jwt
 import pytest
 
+from chalicelib.timefmt import parse_time
 from tests.conftest import BASE_TS, SECRET, auth, drop_clicks, make_click, merchant_headers, post, put
 
 
@@ -491,3 +492,13 @@ def test_sweep_answers_with_until(client, adserver):
     assert resp.json_body["until"] == "2013-12-08T06:03:10.120Z"
     bad = post(client, "/v1/sweeps", {"until": "never"}, adserver)
     assert bad.status_code == 400 and bad.json_body["Message"].startswith("until")
+    epoch = post(client, "/v1/sweeps", {"until": 0}, adserver)  # epoch ms 0 is a time, not "default"
+    assert epoch.status_code == 200 and epoch.json_body["until"] == "1970-01-01T00:00:00.000Z"
+
+
+def test_a_click_stamped_ahead_does_not_move_the_default_sweep_past_now(client, adserver):
+    ahead = int(time.time() * 1000) + 12 * 3_600_000  # validation allows up to a day ahead
+    assert post(client, "/v1/clicks", {"clicks": [make_click(1, ts=ahead)]}, adserver).status_code == 200
+    before = int(time.time() * 1000)
+    until = parse_time(post(client, "/v1/sweeps", {}, adserver).json_body["until"])
+    assert before <= until <= int(time.time() * 1000) < ahead
