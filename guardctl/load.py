@@ -584,9 +584,6 @@ def run(args) -> dict:
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="clickguard-load-")))
         if args.url:
             urls, endpoint, prefix = [args.url], args.dynamodb_endpoint, args.table_prefix
-            for url in (args.url, endpoint):
-                if not is_loopback(url):
-                    raise LoadError(f"{url} is not a loopback address: the load only runs on this machine")
             secret = args.secret or _secret_for_make_run()
         else:
             endpoint = args.dynamodb_endpoint or stack.enter_context(running_dynamodb_local())
@@ -600,9 +597,6 @@ def run(args) -> dict:
             urls = stack.enter_context(
                 servers(args.servers, endpoint, prefix, secret, args.serialize, log_dir)
             )
-        for url in [*urls, endpoint]:
-            if not is_loopback(url):
-                raise LoadError(f"{url} is not a loopback address: the load only runs against this machine")
         adserver = mint_token(secret, "adserver", "load-adserver", ttl_s=int(args.seconds) + 3600)
         analyst = mint_token(secret, "analyst", "load-analyst", ttl_s=int(args.seconds) + 3600)
 
@@ -775,6 +769,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    # Before anything is created or started: the servers and DynamoDB Local started here bind
+    # loopback, so only addresses given on the command line can point elsewhere.
+    for url in filter(None, (args.url, args.dynamodb_endpoint)):
+        if not is_loopback(url):
+            print(
+                f"guardctl load: {url} is not a loopback address: the load only runs on this machine",
+                file=sys.stderr,
+            )
+            return 2
     from chalicelib.observability import logger
 
     logger.setLevel("WARNING")

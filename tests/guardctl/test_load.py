@@ -51,5 +51,6 @@ def test_only_loopback_targets_are_accepted():
     for argv in (
         ["--url", "http://10.0.0.5:8000", "--dynamodb-endpoint", "http://127.0.0.1:1", "--secret", "s" * 40],
         ["--url", "http://127.0.0.1:8000", "--dynamodb-endpoint", "http://10.0.0.5:1", "--secret", "s" * 40],
+        ["--dynamodb-endpoint", "http://10.0.0.5:1"],  # refused before any table is created there
     ):
         assert load.main(argv) == 2
