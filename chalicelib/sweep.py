@@ -205,9 +205,9 @@ def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Foun
     ids = [frame.click_ids[i] for i in win.rows[rows]]
     role = {cid: "cohort" if o else "member" for cid, o in zip(ids, own.tolist(), strict=True)}
     records = store.get_clicks(ids)
-    written = 0
     now = now_ms()
     missed = []  # refunded in storage, charged in the index: a refund cut off before its index
+    claimed = []
     for click_id in ids:
         record = records.get(click_id)
         row = frame.row_of[click_id]
@@ -227,15 +227,18 @@ def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Foun
         }
         outcome = decide(evidence, record.click.cost_micros, cfg)
         refund = new_refund(record, outcome, STAGE_SWEEP, KIND_CREDITED, now)
-        # Until all of it is done the cached frame keeps the click charged, so that a retry of a
-        # sweep cut off here comes back to it (and finds it refunded, or not yet).
-        if store.claim_refund(record, refund, outcome):
-            store.put_refund(refund)
-            written += 1
+        if store.claim_refund(record, refund, outcome):  # the refund record is written with it
+            record.refund_id, record.decision = refund.refund_id, outcome["decision"]
+            claimed.append((row, record))
+        else:
+            frame.cols["charged"][row] = False  # refunded meanwhile, by another stage or sweep
+    if claimed or missed:
+        store.index_clicks([record for _, record in claimed] + missed, changes_only=True)
+    # Only now: a retry of a sweep cut off before its pages comes back to these clicks, finds them
+    # refunded and writes the pages.
+    for row, _ in claimed:
         frame.cols["charged"][row] = False
-    if missed:
-        store.index_clicks(missed, changes_only=True)
-    return written
+    return len(claimed)
 
 
 def list_campaigns(

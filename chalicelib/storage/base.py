@@ -178,7 +178,8 @@ class Store(Protocol):
         """
 
     def claim_refund(self, record: ClickRecord, refund: Refund, decision: dict) -> bool:
-        """Mark the click refunded (at most once, ever) and apply the new decision fields."""
+        """Mark the click refunded (at most once, ever), apply the new decision fields and write the
+        refund record, all or nothing: a claim whose record was never written is found by nobody."""
 
     def put_refund(self, refund: Refund) -> None:
         """Write the refund record (idempotent): from then on the click reads `refund_written`."""

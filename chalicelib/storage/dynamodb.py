@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.config import Settings, Tables
 from chalicelib.errors import ServiceUnavailableError
-from chalicelib.models import DROP, STAGE_SWEEP, Click, Refund, SellerProfile, stable_hash32
+from chalicelib.models import DROP, Click, Refund, SellerProfile, stable_hash32
 from chalicelib.storage.base import (
     ActivityEntry,
     Advance,
@@ -509,9 +509,6 @@ class DynamoStore:
         item = self._refund_item(refund)
         # Already there after a retry: the refund is the same one, so there is nothing to do.
         conditionally(self.refunds.put_item, Item=item, ConditionExpression="attribute_not_exists(click_key)")
-        if refund.stage == STAGE_SWEEP:
-            # Realtime and dwell refunds reach the activity pages with their click or dwell batch.
-            self._put_pages([{"i": refund.click_id, "t": refund.click_ts, "r": refund.refund_id}])
 
     @staticmethod
     def _refund_item(refund: Refund) -> dict:

@@ -153,6 +153,7 @@ class MemoryStore:
             item["evidence"] = dict(decision["evidence"])
             if refund.campaign_id:
                 item["campaign_id"] = refund.campaign_id
+            self.put_refund(refund)  # the lock is reentrant: claim and record are one step
             return True
 
     def put_refund(self, refund: Refund) -> None:
