@@ -25,7 +25,6 @@ import json
 import math
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -444,18 +443,13 @@ def package_size() -> dict:
         }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def end_to_end(day, requests: int = 40, batch: int = 100) -> dict:
     """POST /v1/clicks of `batch` clicks through `guardctl serve` (chalice local + DynamoDB Local)."""
     from chalicelib.auth import mint_token
+    from guardctl.dynamodb_local import free_port
 
     secret = "bench-" + uuid.uuid4().hex + "x" * 16
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as state:
         env = {**os.environ, "FRAUDGUARD_JWT_SECRET": secret}
         proc = subprocess.Popen(

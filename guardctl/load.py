@@ -441,12 +441,6 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def _free_port() -> int:
-    from guardctl.dynamodb_local import free_port
-
-    return free_port(HOST)
-
-
 def serve(port: int, serialize: bool) -> None:
     """One server process (started by `run`): chalice local, threaded, or one request at a time."""
     from guardctl.localrun import create_local_server
@@ -490,7 +484,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
 @contextlib.contextmanager
 def servers(count: int, endpoint: str, prefix: str, secret: str, serialize: bool, log_dir: Path):
     """`count` chalice local processes on DynamoDB Local at `endpoint`; yields their URLs."""
-    from guardctl.dynamodb_local import _die_with_parent
+    from guardctl.dynamodb_local import _die_with_parent, free_port
     from guardctl.localrun import app_environment
 
     env = {**os.environ, **app_environment(endpoint, secret), "FRAUDGUARD_TABLE_PREFIX": prefix}
@@ -498,7 +492,7 @@ def servers(count: int, endpoint: str, prefix: str, secret: str, serialize: bool
     procs: list[tuple[subprocess.Popen, str, Path]] = []
     try:
         for i in range(count):
-            port = _free_port()
+            port = free_port(HOST)
             log = log_dir / f"server-{i}.log"
             args = [sys.executable, "-m", "guardctl.load", "--serve", str(port)]
             if serialize:

@@ -244,7 +244,7 @@ class DynamoStore:
         items: list[dict] = []
         for i in range(0, len(keys), 100):
             request = {table_name: {"Keys": keys[i : i + 100]}}
-            for attempt in range(8):
+            for attempt in range(MAX_BATCH_ATTEMPTS):
                 resp = self.db.batch_get_item(RequestItems=request)
                 items.extend(resp["Responses"].get(table_name, []))
                 request = resp.get("UnprocessedKeys") or {}
@@ -584,12 +584,11 @@ class DynamoStore:
                 if found.shards:
                     target_key = _shard_key(key, min(e.click for e in fresh) % found.shards)
                     target = found.parts.get(target_key) or SourceState(key=target_key)
-                    merged = merge_entries(target.entries, fresh, keep)
                 else:
                     target = found.base
-                    merged = merge_entries(target.entries, fresh, keep)
-                    if len(merged) >= keep and merged[-1].ts - merged[0].ts < hot_span_ms:
-                        shards = self.cfg.source_hot_shards
+                merged = merge_entries(target.entries, fresh, keep)
+                if not found.shards and len(merged) >= keep and merged[-1].ts - merged[0].ts < hot_span_ms:
+                    shards = self.cfg.source_hot_shards
                 if merged == target.entries:
                     continue  # older than everything the ring keeps
                 if not self._write_ring(target, merged, shards):

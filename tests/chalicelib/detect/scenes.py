@@ -77,3 +77,15 @@ def scene(
             s.add(ts, "LV", who, 1000 + 30_000 * rng.weibull(0.7), "viral")
             who += 1
     return s
+
+
+def ref_band(dwell_ms: np.ndarray, core_share: float, widen: float) -> tuple[float, float]:
+    """One cohort's band the slow way, to test the grouped one: the densest window of sorted log stays."""
+    d = np.sort(np.log(dwell_ms[np.isfinite(dwell_ms) & (dwell_ms > 0)]))
+    k = max(2, int(np.ceil(core_share * len(d))))
+    if len(d) < k:
+        return float("nan"), float("nan")
+    widths = d[k - 1 :] - d[: len(d) - k + 1]
+    i = int(np.argmin(widths))
+    pad = (d[i + k - 1] - d[i]) * widen
+    return float(np.exp(d[i] - pad)), float(np.exp(d[i + k - 1] + pad))

@@ -15,6 +15,7 @@ from chalicelib.detect import cohorts, pulse, signals
 from chalicelib.detect.cohorts import TARGET_COLUMNS, Burst, Window
 from chalicelib.detect.frame import COLUMNS, NONE, ClickFrame
 from chalicelib.detect.odds import band_share_odds
+from tests.chalicelib.detect.scenes import ref_band
 
 MINUTE = 60_000
 # Small thresholds and a 2-hour look-back so a few hundred clicks hold many bursts and links.
@@ -147,17 +148,6 @@ def ref_describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     for b in bursts:
         b.repeat = float(np.mean([int(p) in came_back for p in b.persons]))
     return np.array(sorted(came_back), dtype=np.int32)
-
-
-def ref_band(dwell_ms: np.ndarray, core_share: float, widen: float) -> tuple[float, float]:
-    d = np.sort(np.log(dwell_ms[np.isfinite(dwell_ms) & (dwell_ms > 0)]))
-    k = max(2, int(np.ceil(core_share * len(d))))
-    if len(d) < k:
-        return float("nan"), float("nan")
-    widths = d[k - 1 :] - d[: len(d) - k + 1]
-    i = int(np.argmin(widths))
-    pad = (d[i + k - 1] - d[i]) * widen
-    return float(np.exp(d[i] - pad)), float(np.exp(d[i + k - 1] + pad))
 
 
 def ref_posterior(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: Settings) -> np.ndarray:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from chalicelib.detect import signals
+from tests.chalicelib.detect.scenes import ref_band
 
 
 def test_minute_counts_and_rolling_sum():
@@ -84,15 +85,6 @@ def test_dwell_band_brackets_the_script_despite_camouflage():
 
 
 def test_dwell_band_by_group_equals_the_band_of_each_group_alone_exactly():
-    def band(dwell_ms, core_share, widen):  # one cohort: the densest window of sorted log stays
-        d = np.sort(np.log(dwell_ms[np.isfinite(dwell_ms) & (dwell_ms > 0)]))
-        k = max(2, int(np.ceil(core_share * len(d))))
-        if len(d) < k:
-            return np.nan, np.nan
-        i = int(np.argmin(d[k - 1 :] - d[: len(d) - k + 1]))
-        pad = (d[i + k - 1] - d[i]) * widen
-        return float(np.exp(d[i] - pad)), float(np.exp(d[i + k - 1] + pad))
-
     rng = np.random.default_rng(8)
     for _ in range(30):
         n_groups = int(rng.integers(1, 8))
@@ -101,7 +93,7 @@ def test_dwell_band_by_group_equals_the_band_of_each_group_alone_exactly():
         group = rng.integers(0, n_groups, len(dwell))
         core, widen = float(rng.uniform(0.2, 0.9)), float(rng.uniform(0, 2))
         low, high = signals.dwell_band_by(dwell, group, n_groups, core, widen)
-        want = np.array([band(dwell[group == g], core, widen) for g in range(n_groups)]).reshape(-1, 2)
+        want = np.array([ref_band(dwell[group == g], core, widen) for g in range(n_groups)]).reshape(-1, 2)
         np.testing.assert_array_equal(low, want[:, 0])
         np.testing.assert_array_equal(high, want[:, 1])
 
