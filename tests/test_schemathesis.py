@@ -1,8 +1,8 @@
 """The served OpenAPI document, fuzzed by schemathesis against `chalice local` on DynamoDB Local.
 
 Chalice has no WSGI/ASGI adapter, so the guard runs as `make run` runs it (guardctl.localrun's
-chalice local, one process started by guardctl.load.servers) on 127.0.0.1, over a DynamoDB Local
-of its own (in memory, stopped at the end). schemathesis loads GET /v1/openapi.json from it and, for
+chalice local, one process started by guardctl.load.servers) on 127.0.0.1, over tables of its own
+in the session's DynamoDB Local (deleted at the end). schemathesis loads GET /v1/openapi.json from it and, for
 every operation, sends generated requests with a token of a role the operation allows (x-roles),
 then a few with a role it does not allow and with none. Each response must: not be a 5xx, carry a
 status code the document lists for the operation, and match the documented schema and content
@@ -42,21 +42,25 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """(base URL, signing secret) of chalice local on its own DynamoDB Local, with a little data."""
+def served(tmp_path_factory, dynamodb_local_endpoint):
+    """(base URL, signing secret) of chalice local on tables of its own in the session's DynamoDB
+    Local, with a little data."""
     from chalicelib.storage import schema
-    from guardctl.dynamodb_local import client, running_dynamodb_local
+    from guardctl.dynamodb_local import client
     from guardctl.load import is_loopback, servers
 
     prefix = f"st{uuid.uuid4().hex[:8]}-"
     secret = secrets.token_urlsafe(48)
-    with running_dynamodb_local() as endpoint:
-        schema.create_tables(client(endpoint), prefix)
+    endpoint = dynamodb_local_endpoint
+    schema.create_tables(client(endpoint), prefix)
+    try:
         with servers(1, endpoint, prefix, secret, False, tmp_path_factory.mktemp("st")) as urls:
             (url,) = urls
             assert is_loopback(url)
             _seed(url, secret)
             yield url, secret
+    finally:
+        schema.delete_tables(client(endpoint), prefix)
 
 
 def _seed(url: str, secret: str) -> None:

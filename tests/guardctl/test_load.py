@@ -1,8 +1,8 @@
 """`make load`, short: ~12 s of concurrent traffic on chalice local over DynamoDB Local, then the audit.
 
-The full run is `make load` (3 minutes by default). This smoke run starts its own DynamoDB Local
-(in memory, stopped at the end) and two server processes, and checks that
-the tool itself works: traffic flows, every kind of request is answered, and the audit of storage
+The full run is `make load` (3 minutes by default). This smoke run uses the session's DynamoDB
+Local (its own tables, deleted at the end) and starts two server processes, and checks that the
+tool itself works: traffic flows, every kind of request is answered, and the audit of storage
 finds nothing lost, nothing refunded twice, no acknowledged dwell missing.
 """
 
@@ -16,10 +16,11 @@ from guardctl import load
 
 
 @pytest.mark.dynamodb_local
-def test_a_short_load_run_loses_nothing(tmp_path, capsys):
+def test_a_short_load_run_loses_nothing(tmp_path, capsys, dynamodb_local_endpoint):
     out = tmp_path / "load.json"
     status = load.main(
         [
+            "--dynamodb-endpoint", dynamodb_local_endpoint,
             "--seconds", "12",
             "--concurrency", "4",
             "--servers", "2",
