@@ -847,10 +847,8 @@ class DynamoStore:
     def iter_advertiser_clicks(self, advertiser_id, start, end) -> Iterator[AdvertiserClick]:
         """A merchant's clicks in ts order, one hour at a time, from the shards of its summary pages.
 
-        A page starts in the hour of its clicks, so the query starts at the hour of `start`.
-        Clicks stored before the summary pages were are on the clicks table's per-click
-        `by_advertiser_shard` index. A click in several pages (a redelivery in another batch) is
-        counted once.
+        A page starts in the hour of its clicks, so the query starts at the hour of `start`. A click
+        in several pages (a redelivery in another batch) is counted once.
         """
         low, high = start or 0, end if end is not None else 10**15 - 1  # 15 digits, as page keys
         bucket_ms = self.cfg.summary_page_s * 1000
@@ -863,25 +861,10 @@ class DynamoStore:
             for item in self._query_all(self.summary, KeyConditionExpression=cond):
                 yield int(item["page"].split("#", 1)[0]), item
 
-        def indexed(n: int) -> Iterator[tuple[int, dict]]:
-            cond = Key("adv_key").eq(f"{advertiser_id}#{n}") & Key("ts").between(first, high)
-            for item in self._query_all(
-                self.clicks, IndexName="by_advertiser_shard", KeyConditionExpression=cond
-            ):
-                yield int(item["ts"]), item
-
-        shards = range(self.cfg.advertiser_shards)
-        merged = heapq.merge(*(pages(n) for n in shards), *(indexed(n) for n in shards), key=lambda p: p[0])
+        merged = heapq.merge(*(pages(n) for n in range(self.cfg.advertiser_shards)), key=lambda p: p[0])
         for _bucket, items in itertools.groupby(merged, key=lambda p: p[0] // bucket_ms):
             by_click: dict[int, tuple[int, int, int]] = {}
-            for ts, item in items:
-                if "sm" not in item:
-                    by_click[_click_hash64(item["click_id"])] = (
-                        ts,
-                        int(item["cost_micros"]),
-                        int(item.get("charged_micros", 0)),
-                    )
-                    continue
+            for _ts, item in items:
                 body = zlib.decompress(bytes(item["sm"].value))
                 for i in range(0, len(body), SUMMARY_ENTRY.size):
                     click_hash, *values = SUMMARY_ENTRY.unpack_from(body, i)

@@ -122,17 +122,6 @@ def test_summary_pages_count_each_click_once_whatever_the_batches(store):
     assert len(list(store.iter_advertiser_clicks("S1", None, None))) == 40
 
 
-def test_summary_reads_clicks_indexed_one_by_one_before_pages(store):
-    # Clicks stored when the click item carried the summary's index key, one of them paged since.
-    old = [scored(click(n)) for n in range(3)]
-    for r in old:
-        item = {**store._item(r), "adv_key": "S1#1", "charged_micros": r.charged_micros}
-        store.clicks.put_item(Item=item)
-    store.index_clicks(old[:1])
-    got = [(a.ts, a.charged_micros) for a in store.iter_advertiser_clicks("S1", None, None)]
-    assert got == [(r.click.ts, r.charged_micros) for r in old]
-
-
 def test_a_hot_source_key_spreads_its_writes_over_shards(store):
     cfg = Settings()
     key = "net#36.1.2.0/24"
