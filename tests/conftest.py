@@ -18,6 +18,7 @@ from moto import mock_aws
 
 from chalicelib.auth import mint_token
 from chalicelib.storage import schema
+from guardctl.localrun import patch_chalice_local
 
 pytest_plugins = ["tests.dynamodb_local"]
 
@@ -65,8 +66,10 @@ def dynamodb(monkeypatch, request):
 
 @pytest.fixture
 def client(dynamodb):
+    """chalice's test client, routing as API Gateway does (path parameters percent-decoded)."""
     from app import app
 
+    patch_chalice_local()
     with Client(app) as test_client:
         yield test_client
 
