@@ -205,11 +205,11 @@ def _schemas() -> dict:
         "Source": _obj(
             {
                 "ip": ip,
-                "device_id": _nullable(_text(256, description="device fingerprint")),
+                "device_id": _nullable(_text(256, 0, "device fingerprint; empty means unknown")),
                 "user_agent": _nullable(_text(1024, min_len=0)),
-                "account_id": _nullable(_text(128, description="the logged-in shopper account")),
+                "account_id": _nullable(_text(128, 0, "the logged-in shopper account; empty means unknown")),
                 "seller_id": _nullable(
-                    _text(128, description="the shop that account owns, when the ad server knows it")
+                    _text(128, 0, "the shop that account owns, if the ad server knows it; empty: unknown")
                 ),
             },
             required=["ip"],

@@ -60,6 +60,12 @@ def _string(obj: dict, key: str, path: str, max_len: int, required=False, min_le
     return value
 
 
+def _identity(obj: dict, key: str, path: str, max_len: int) -> str | None:
+    """An optional identity; "" means unknown, as ad servers send it, and must not become one
+    key shared by every shopper without it (their clicks would count as one source's)."""
+    return _string(obj, key, path, max_len, min_len=0) or None
+
+
 def _integer(obj: dict, key: str, path: str, low: int, high: int, required=False) -> int | None:
     value = obj.get(key)
     where = f"{path}.{key}"
@@ -132,10 +138,10 @@ def parse_click(obj: dict, path: str, cfg: Settings, server_now_ms: int) -> Clic
         raise invalid(f"{spath}.ip", "is required")
     source = Source(
         ip=_ip(src["ip"], f"{spath}.ip"),
-        device_id=_string(src, "device_id", spath, 256),
+        device_id=_identity(src, "device_id", spath, 256),
         user_agent=_string(src, "user_agent", spath, 1024, min_len=0),
-        account_id=_string(src, "account_id", spath, 128),
-        seller_id=_string(src, "seller_id", spath, 128),
+        account_id=_identity(src, "account_id", spath, 128),
+        seller_id=_identity(src, "seller_id", spath, 128),
     )
     return Click(
         click_id=click_id,

@@ -36,6 +36,14 @@ def test_ts_at_most_one_day_ahead():
         parse_click(click(ts=NOW + 86_400_001), "c", CFG, NOW)
 
 
+def test_empty_identities_are_unknown_not_one_shared_source():
+    parsed = parse_click(
+        click(source={"ip": "1.2.3.4", "device_id": "", "account_id": "", "seller_id": ""}), "c", CFG, NOW
+    )
+    assert (parsed.source.device_id, parsed.source.account_id, parsed.source.seller_id) == (None, None, None)
+    assert set(parsed.source.keys()) == {"ip", "subnet"}
+
+
 def test_chinese_ids_and_keywords_are_fine():
     parsed = parse_click(click(advertiser_id="韩都衣舍", keyword="羽绒服 女"), "c", CFG, NOW)
     assert parsed.advertiser_id == "韩都衣舍"
