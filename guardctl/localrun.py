@@ -14,12 +14,14 @@ chalice's request handler writes the headers and the body of a response in two s
 Nagle's algorithm on, the second waits for the client's delayed ACK (~40 ms on Linux) on every
 keep-alive request. We turn Nagle off (TCP_NODELAY) on the handler, as `chalice local` does not.
 It also matches routes on the raw path, so path parameters arrive percent-encoded; API Gateway
-decodes them, and so do we.
+decodes them, and so do we. An unknown route gets the 404 that infra/resources.json's gateway
+response gives deployed, not chalice local's 403 "Missing Authentication Token".
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -141,9 +143,11 @@ def patch_chalice_local() -> None:
     # StreamRequestHandler.setup() sets TCP_NODELAY when this is true (see the module docstring).
     local.ChaliceRequestHandler.disable_nagle_algorithm = True
     if local.RouteMatcher.match_route is not _decoded_match_route:
-        global _raw_match_route
+        global _raw_match_route, _raw_lambda_event
         _raw_match_route = local.RouteMatcher.match_route
         local.RouteMatcher.match_route = _decoded_match_route
+        _raw_lambda_event = local.LocalGateway._generate_lambda_event
+        local.LocalGateway._generate_lambda_event = _lambda_event_or_404
 
 
 def _decoded_match_route(self, url: str):
@@ -153,6 +157,28 @@ def _decoded_match_route(self, url: str):
 
     match = _raw_match_route(self, url)
     return MatchResult(match.route, {k: unquote(v) for k, v in match.captured.items()}, match.query_params)
+
+
+_raw_lambda_event = None
+
+
+def _lambda_event_or_404(self, *args, **kwargs):
+    """chalice local's event for a request, or the deployed API's 404 for an unknown route."""
+    from chalice.local import LocalGatewayException
+
+    try:
+        return _raw_lambda_event(self, *args, **kwargs)
+    except ValueError:  # no route matches (chalice.local.RouteMatcher)
+        error = LocalGatewayException({"Content-Type": "application/json"}, unknown_route_body())
+        error.CODE = 404
+        raise error from None
+
+
+def unknown_route_body() -> bytes:
+    """The body that infra/resources.json's MISSING_AUTHENTICATION_TOKEN response sends."""
+    fragment = json.loads((REPO_ROOT / "infra" / "resources.json").read_text())
+    responses = fragment["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    return responses["MISSING_AUTHENTICATION_TOKEN"]["ResponseTemplates"]["application/json"].encode()
 
 
 def create_local_server(project_dir: Path, host: str, port: int, stage: str = STAGE):

@@ -200,6 +200,18 @@ def test_fragment_resources_are_typed_for_schema_loader():
     assert set(schema.table_specs()) == set(schema.LOGICAL_IDS.values())
 
 
+def test_gateway_errors_keep_the_contract_shape():
+    """API Gateway's own errors (an unknown route, throttling, a body past 10 MB) answer in
+    Chalice's shape, and an unknown route is a 404 as the contract says, not a 403."""
+    responses = _fragment()["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    for name, response in responses.items():
+        body = response["ResponseTemplates"]["application/json"]
+        filled = body.replace("$context.error.responseType", "THROTTLED")
+        filled = filled.replace("$context.error.messageString", '"Too Many Requests"')
+        assert set(json.loads(filled)) == {"Code", "Message"}, name
+
+
 # ---- chalice package ----
 
 
@@ -336,6 +348,12 @@ def test_every_function_gets_the_table_names_and_secret_parameter(template):
 
 
 @pytest.mark.slow
+def test_merged_api_keeps_its_routes_and_gets_the_gateway_responses(template):
+    api = template["Resources"]["RestAPI"]["Properties"]
+    assert "/v1/clicks" in api["DefinitionBody"]["paths"]
+    assert api["GatewayResponses"]["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+
+
 def test_sweep_runs_on_a_schedule(template):
     sweeps = [
         fn for fn in _functions(template).values() if fn["Properties"]["Handler"] == "app.scheduled_sweep"

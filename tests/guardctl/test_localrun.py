@@ -116,6 +116,13 @@ def test_chalice_local_decodes_path_parameters_once_as_api_gateway_does():
     assert match.query_params == {"from": ["2013-12-08T14:03:09+08:00"]}
 
 
+def test_an_unknown_route_is_the_deployed_404_not_chalice_locals_403(client):
+    resp = client.http.get("/v1/no-such-thing")
+    assert resp.status_code == 404
+    assert resp.body == localrun.unknown_route_body()
+    assert resp.json_body["Code"] == "NotFoundError"
+
+
 # --- the DynamoDB Local launcher -----------------------------------------------------------------
 
 
