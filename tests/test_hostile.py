@@ -96,6 +96,27 @@ def sender(client, method: str, path: str, body, headers: dict):
     return lambda: client.http.request(method, path, headers=headers, body=raw)
 
 
+def click_field_cases(client, adserver, fields, values) -> list:
+    """A refusal case per field and value: one click whose `field` holds `value`, posted as
+    escaped JSON (so lone surrogates and control characters reach the parser as written)."""
+    return [
+        (
+            f"{field}={value!r}",
+            sender(
+                client,
+                "POST",
+                "/v1/clicks",
+                json.dumps({"clicks": [with_field(make_click(1), field, value)]}),
+                adserver,
+            ),
+            400,
+            f"clicks[0].{field}",
+        )
+        for field in fields
+        for value in values
+    ]
+
+
 def refuse_each(subtests, stored, cases):
     """Send each (label, send, status, field) case: each refused by name, each storing nothing."""
     before = stored()
@@ -110,36 +131,14 @@ def refuse_each(subtests, stored, cases):
 
 def test_a_lone_surrogate_in_any_string_is_refused(client, adserver, stored, subtests):
     """JSON may spell "\\ud800" but it is not Unicode: it cannot be hashed, stored or printed."""
-    cases = []
-    for field in [*STRING_FIELDS, "click_id"]:
-        for value in ("\ud800", "a\udfffb"):
-            body = json.dumps({"clicks": [with_field(make_click(1), field, value)]})
-            cases.append(
-                (
-                    f"{field}={value!r}",
-                    lambda b=body: raw_post(client, "/v1/clicks", b, adserver),
-                    400,
-                    f"clicks[0].{field}",
-                )
-            )
+    cases = click_field_cases(client, adserver, [*STRING_FIELDS, "click_id"], ["\ud800", "a\udfffb"])
     refuse_each(subtests, stored, cases)
 
 
 def test_control_characters_are_refused_in_every_string(client, adserver, stored, subtests):
     """C0, DEL and C1 (\\x9b is the 8-bit CSI of terminals): refused everywhere, as the README says."""
-    cases = []
-    for field in STRING_FIELDS:
-        for char in ("\x00", "\x1b", "\n", "\x7f", "\x85", "\x9b"):
-            body = {"clicks": [with_field(make_click(1), field, f"x{char}y")]}
-            cases.append(
-                (
-                    f"{field} with {char!r}",
-                    lambda b=body: post(client, "/v1/clicks", b, adserver),
-                    400,
-                    f"clicks[0].{field}",
-                )
-            )
-    refuse_each(subtests, stored, cases)
+    values = [f"x{char}y" for char in ("\x00", "\x1b", "\n", "\x7f", "\x85", "\x9b")]
+    refuse_each(subtests, stored, click_field_cases(client, adserver, STRING_FIELDS, values))
 
 
 MIXED = {
@@ -250,19 +249,7 @@ WRONG = [True, [], {}, {"$ne": None}, ["S2"], 1.5]
 
 
 def test_a_wrong_type_in_any_field_is_refused_by_name(client, adserver, stored, subtests):
-    cases = []
-    for field in ALL_FIELDS:
-        for value in WRONG:
-            body = {"clicks": [with_field(make_click(1), field, value)]}
-            cases.append(
-                (
-                    f"{field}={value!r}",
-                    lambda b=body: post(client, "/v1/clicks", b, adserver),
-                    400,
-                    f"clicks[0].{field}",
-                )
-            )
-    refuse_each(subtests, stored, cases)
+    refuse_each(subtests, stored, click_field_cases(client, adserver, ALL_FIELDS, WRONG))
 
 
 def test_wrong_shapes_are_refused_by_name(client, adserver, stored, subtests):
