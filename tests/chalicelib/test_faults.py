@@ -74,13 +74,10 @@ ERRORS = {
     "throttling": ("ThrottlingException", 400),
     "server-error": ("InternalServerError", 500),
 }
+# Each table's primary key attributes, hash first, as infra/resources.json declares them.
 TABLE_KEYS = {
-    "ClicksTable": ("click_id",),
-    "RefundsTable": ("advertiser_id", "click_key"),
-    "SourcesTable": ("source_key",),
-    "SellersTable": ("seller_id",),
-    "CampaignsTable": ("campaign_id",),
-    "SummaryTable": ("adv_key", "page"),
+    table: tuple(k["AttributeName"] for k in spec["KeySchema"])
+    for table, spec in schema.table_specs().items()
 }
 
 
