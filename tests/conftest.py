@@ -26,6 +26,14 @@ SECRET = "test-secret-" + "x" * 40
 BASE_TS = 1386482589120  # 2013-12-08T14:03:09.120+08:00
 
 
+# moto evaluates a condition and applies the write without a lock, so two threads can both pass
+# `attribute_not_exists(...)`: races are only meaningful on DynamoDB Local (and DynamoDB).
+atomic_conditions = pytest.mark.skipif(
+    os.environ.get("CLICKGUARD_DYNAMODB") != "local",
+    reason="moto's conditional writes are not atomic across threads: CLICKGUARD_DYNAMODB=local",
+)
+
+
 @pytest.fixture(autouse=True)
 def _environment(monkeypatch):
     monkeypatch.setenv("FRAUDGUARD_JWT_SECRET", SECRET)

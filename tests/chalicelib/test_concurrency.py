@@ -4,24 +4,18 @@ These run on DynamoDB Local (`make test-local`): moto applies a conditional writ
 write without a lock, so two threads can both pass a condition that real DynamoDB lets one pass.
 """
 
-import os
 from concurrent.futures import ThreadPoolExecutor
-
-import pytest
 
 from chalicelib import wiring
 from chalicelib.config import settings
 from chalicelib.ingest import new_refund
 from chalicelib.models import KIND_CREDITED, STAGE_SWEEP
 from chalicelib.validation import parse_click
-from tests.conftest import make_click
+from tests.conftest import atomic_conditions, make_click
 
 THREADS = 12
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("CLICKGUARD_DYNAMODB") != "local",
-    reason="moto does not serialise conditional writes; runs in the DynamoDB Local tier",
-)
+pytestmark = atomic_conditions
 
 
 def click(n, **overrides):

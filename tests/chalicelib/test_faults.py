@@ -60,7 +60,7 @@ from chalicelib.storage.dynamodb import CLIENT_CONFIG, DynamoStore
 from chalicelib.storage.memory import MemoryStore
 from chalicelib.sweep import run_sweep
 from chalicelib.validation import parse_click, parse_profile
-from tests.conftest import BASE_TS, kinesis_record, make_click, post, put
+from tests.conftest import BASE_TS, atomic_conditions, kinesis_record, make_click, post, put
 
 # ---- fault injection in botocore -------------------------------------------------------------
 
@@ -781,23 +781,9 @@ def test_the_stream_reports_a_fault_at_any_step_and_a_redelivery_heals(dynamodb,
             assert not (diff := differences(clean, healed)), diff
 
 
-def test_a_storage_fault_on_a_parked_record_is_never_a_silent_drop(dynamodb, faults):
-    class Broken:
-        def park(self, record, reason):
-            raise ServiceUnavailableError("queue unavailable")
-
-    response = _consume([kinesis_record(7, b"not json")], Broken())
-    assert response == {"batchItemFailures": [{"itemIdentifier": "7"}]}
-
-
 # ---- contention: many writers at once ----------------------------------------------------------
 
 THREADS = 12
-# moto evaluates a condition and applies the write without a lock, so two threads can both pass
-# `attribute_not_exists(...)`: races are only meaningful on DynamoDB Local (and DynamoDB).
-atomic_conditions = pytest.mark.skipif(
-    not LOCAL, reason="moto's conditional writes are not atomic across threads: CLICKGUARD_DYNAMODB=local"
-)
 
 
 def _parallel(fn, n=THREADS):
