@@ -194,7 +194,7 @@ class ClickIngest:
             )
         # Activity first (idempotent: keyed by click), then the click itself (the commit point),
         # then refunds: a retry after any failure rescoring the same click sees the same state.
-        self.store.merge_sources(additions, cfg.source_ring_size)
+        self.store.merge_sources(additions, cfg.source_ring_size, known=states)
         existing = self.store.put_clicks(records)
         late = {cid: r.pending_dwell_ms for cid, r in existing.items() if r.click is None}
         existing = {cid: r for cid, r in existing.items() if r.click is not None}

@@ -49,12 +49,18 @@ def merge_entries(old: list[ActivityEntry], new: Iterable[ActivityEntry], keep: 
 
 @dataclass
 class SourceState:
-    """What is known of one source key: its recent clicks and the sellers it belongs to."""
+    """What is known of one source key: its recent clicks and the sellers it belongs to.
+
+    A hot key's entries are spread over `shards` shard items (DynamoStore), kept in `parts` by
+    their keys; `entries` holds them all, with the key's own.
+    """
 
     key: str
     entries: list[ActivityEntry] = field(default_factory=list)
     owners: frozenset[str] = frozenset()
     version: int = 0
+    shards: int = 0
+    parts: dict[str, SourceState] = field(default_factory=dict)
 
 
 NO_DWELL = -1
@@ -186,8 +192,16 @@ class Store(Protocol):
 
     def get_sources(self, keys: Iterable[str]) -> dict[str, SourceState]: ...
 
-    def merge_sources(self, additions: dict[str, list[ActivityEntry]], keep: int) -> None:
-        """Add entries to each source's activity, idempotently, retrying on concurrent writers."""
+    def merge_sources(
+        self,
+        additions: dict[str, list[ActivityEntry]],
+        keep: int,
+        known: dict[str, SourceState] | None = None,
+    ) -> None:
+        """Add entries to each source's activity, idempotently, retrying on concurrent writers.
+
+        `known`: what `get_sources` gave for these keys (a key it lacks had no item), so they are
+        not read again; a key written since fails its conditional write and is read again."""
 
     def merge_pulses(
         self, additions: dict[str, list[PulseEntry]], advance: Advance

@@ -14,7 +14,6 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 import boto3
@@ -205,21 +204,6 @@ def _shard_key(key: str, shard: int) -> str:
 def refund_key(ts: int, click_id: str) -> str:
     """Refunds sort by click time, then click id: zero-padded so strings order like numbers."""
     return f"{ts:015d}#{click_id}"
-
-
-@dataclass
-class _Loaded:
-    """A source key as stored: its own item, and its shard items when it is hot."""
-
-    base: SourceState
-    shards: int
-    parts: dict[str, SourceState] = field(default_factory=dict)
-
-    def view(self) -> SourceState:
-        if not self.parts:
-            return self.base
-        entries = merge_entries(self.base.entries, [e for p in self.parts.values() for e in p.entries], 10**9)
-        return SourceState(self.base.key, entries, self.base.owners, self.base.version)
 
 
 class DynamoStore:
@@ -537,18 +521,20 @@ class DynamoStore:
     @storage_call
     def get_sources(self, keys: Iterable[str]) -> dict[str, SourceState]:
         """Each key's activity: its own item's ring, and its shard items' if it is hot."""
-        return {key: loaded.view() for key, loaded in self._load_sources(keys).items()}
-
-    def _load_sources(self, keys: Iterable[str]) -> dict[str, _Loaded]:
-        base = {
-            item["source_key"]: _Loaded(self._source(item), int(item.get("shards", 0)))
+        states = {
+            item["source_key"]: self._source(item)
             for item in self._batch_get(self.names.sources, "source_key", list(keys))
         }
-        shard_keys = [_shard_key(k, n) for k, loaded in base.items() for n in range(loaded.shards)]
+        shard_keys = [_shard_key(k, n) for k, state in states.items() for n in range(state.shards)]
         for item in self._batch_get(self.names.sources, "source_key", shard_keys):
             part = self._source(item)
-            base[part.key.split("|", 1)[1]].parts[part.key] = part
-        return base
+            states[part.key.split("|", 1)[1]].parts[part.key] = part
+        for state in states.values():
+            if state.parts:
+                state.entries = merge_entries(
+                    state.entries, [e for p in state.parts.values() for e in p.entries], 10**9
+                )
+        return states
 
     @staticmethod
     def _source(item: dict) -> SourceState:
@@ -558,10 +544,16 @@ class DynamoStore:
             entries=unpack_entries(bytes(ring.value) if ring is not None else None),
             owners=frozenset(item.get("owners", set())),
             version=int(item.get("ver", 0)),
+            shards=int(item.get("shards", 0)),
         )
 
     @storage_call
-    def merge_sources(self, additions: dict[str, list[ActivityEntry]], keep: int) -> None:
+    def merge_sources(
+        self,
+        additions: dict[str, list[ActivityEntry]],
+        keep: int,
+        known: dict[str, SourceState] | None = None,
+    ) -> None:
         """One conditional write per distinct key per batch; a hot key's go to one of its shards.
 
         A key whose ring of `keep` clicks spans under `source_hot_span_s` (a carrier NAT ip or
@@ -570,14 +562,14 @@ class DynamoStore:
         `source_hot_shards` partitions, and a retry of a batch lands where the batch did.
         """
         pending = dict(additions)
-        loaded = self._load_sources(pending)
+        loaded = self.get_sources(pending) if known is None else known
         hot_span_ms = self.cfg.source_hot_span_s * 1000
         for _attempt in range(MAX_MERGE_ATTEMPTS):
             conflicts = []
             for key, new in pending.items():
-                found = loaded.get(key) or _Loaded(SourceState(key=key), 0)
-                known = {e.click for e in found.view().entries}
-                fresh = [e for e in new if e.click not in known]
+                found = loaded.get(key) or SourceState(key=key)
+                seen = {e.click for e in found.entries}
+                fresh = [e for e in new if e.click not in seen]
                 if not fresh:
                     continue  # a retry: these clicks are already there
                 shards = None
@@ -585,7 +577,7 @@ class DynamoStore:
                     target_key = _shard_key(key, min(e.click for e in fresh) % found.shards)
                     target = found.parts.get(target_key) or SourceState(key=target_key)
                 else:
-                    target = found.base
+                    target = found
                 merged = merge_entries(target.entries, fresh, keep)
                 if not found.shards and len(merged) >= keep and merged[-1].ts - merged[0].ts < hot_span_ms:
                     shards = self.cfg.source_hot_shards
@@ -596,7 +588,7 @@ class DynamoStore:
             if not conflicts:
                 return
             pending = {k: pending[k] for k in conflicts}
-            loaded = self._load_sources(conflicts)
+            loaded = self.get_sources(conflicts)  # only the keys written since they were read
         raise ServiceUnavailableError("storage unavailable (source activity contention)")
 
     def _write_ring(self, state: SourceState, merged: list[ActivityEntry], shards: int | None = None) -> bool:

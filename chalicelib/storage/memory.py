@@ -175,7 +175,13 @@ class MemoryStore:
                 if (s := self._sources.get(k)) is not None
             }
 
-    def merge_sources(self, additions: dict[str, list[ActivityEntry]], keep: int) -> None:
+    def merge_sources(
+        self,
+        additions: dict[str, list[ActivityEntry]],
+        keep: int,
+        known: dict[str, SourceState] | None = None,
+    ) -> None:
+        # Under the lock the merge is atomic: it merges into what is held, whatever was read.
         with self._lock:
             for key, new in additions.items():
                 state = self._sources.get(key) or SourceState(key=key)
