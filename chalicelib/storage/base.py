@@ -165,7 +165,12 @@ class AdvertiserClick:
 class Store(Protocol):
     """What the services need from storage; every method raises ServiceUnavailableError on faults."""
 
-    def get_clicks(self, click_ids: list[str]) -> dict[str, ClickRecord]: ...
+    def get_clicks(self, click_ids: list[str]) -> dict[str, ClickRecord]:
+        """The stored records; `refund_written` may read False for a written refund (a realtime or
+        dwell refund's record is not flagged on the click): see `find_written_refunds`."""
+
+    def find_written_refunds(self, records: Iterable[ClickRecord]) -> None:
+        """Set `refund_written` on those of the records whose claimed refund's record exists."""
 
     def put_clicks(self, records: list[ClickRecord]) -> dict[str, ClickRecord]:
         """Store new clicks; return the records that were there first.
@@ -188,7 +193,7 @@ class Store(Protocol):
         refund record, all or nothing: a claim whose record was never written is found by nobody."""
 
     def put_refund(self, refund: Refund) -> None:
-        """Write the refund record (idempotent): from then on the click reads `refund_written`."""
+        """Write the refund record (idempotent): from then on `find_written_refunds` finds it."""
 
     def get_sources(self, keys: Iterable[str]) -> dict[str, SourceState]: ...
 

@@ -254,11 +254,10 @@ class DynamoStore:
     @storage_call
     def get_clicks(self, click_ids: list[str]) -> dict[str, ClickRecord]:
         items = self._batch_get(self.names.clicks, "click_id", click_ids)
-        records = {item["click_id"]: self._record(item) for item in items}
-        self._find_written_refunds(records.values())
-        return records
+        return {item["click_id"]: self._record(item) for item in items}
 
-    def _find_written_refunds(self, records: Iterable[ClickRecord]) -> None:
+    @storage_call
+    def find_written_refunds(self, records: Iterable[ClickRecord]) -> None:
         """A claimed refund is written when its record exists: `put_refund` writes no flag on the
         click (a write unit per refund); only refunds claimed but not flagged are looked up."""
         claimed = {
@@ -489,7 +488,7 @@ class DynamoStore:
 
     @storage_call
     def put_refund(self, refund: Refund) -> None:
-        """Write the refund record; reading the click finds it (see `_find_written_refunds`)."""
+        """Write the refund record; `find_written_refunds` finds it."""
         item = self._refund_item(refund)
         # Already there after a retry: the refund is the same one, so there is nothing to do.
         conditionally(self.refunds.put_item, Item=item, ConditionExpression="attribute_not_exists(click_key)")
