@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import boto3
 from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -128,6 +129,19 @@ def conditionally(write, **kwargs) -> bool:
         if _conditional_failed(exc):
             return False
         raise
+
+
+def written_or_found(write, **kwargs) -> dict | None:
+    """Make a conditional write; None if it was made, else the item that failed its condition, as
+    the write saw it: it comes back with the error (ALL_OLD), with no read after it to pay for."""
+    try:
+        write(ReturnValuesOnConditionCheckFailure="ALL_OLD", **kwargs)
+        return None
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+        deserializer = TypeDeserializer()
+        return {k: deserializer.deserialize(v) for k, v in exc.response["Item"].items()}
 
 
 def _plain(value):
@@ -339,12 +353,10 @@ class DynamoStore:
                 "ExpressionAttributeNames": {"#c": "click"},
                 "ExpressionAttributeValues": {":p": record.pending_dwell_ms},
             }
-        if conditionally(client.put_item, TableName=self.names.clicks, Item=self._item(record), **condition):
-            return None
-        item = client.get_item(
-            TableName=self.names.clicks, Key={"click_id": record.click_id}, ConsistentRead=True
-        )["Item"]
-        return self._record(item)
+        found = written_or_found(
+            client.put_item, TableName=self.names.clicks, Item=self._item(record), **condition
+        )
+        return None if found is None else self._record(found)
 
     # ---- activity pages: the sweep's view of the clicks, one item per batch and time bucket ----
 
@@ -417,16 +429,15 @@ class DynamoStore:
     @storage_call
     def put_pending_dwell(self, click_id: str, dwell_ms: int) -> ClickRecord | None:
         expires = int(time.time()) + self.cfg.pending_dwell_ttl_s
-        if conditionally(
+        found = written_or_found(
             self.clicks.update_item,
             Key={"click_id": click_id},
             UpdateExpression="SET pending_dwell_ms = if_not_exists(pending_dwell_ms, :d), expires_at = :e",
             ConditionExpression="attribute_not_exists(#c)",
             ExpressionAttributeNames={"#c": "click"},
             ExpressionAttributeValues={":d": dwell_ms, ":e": expires},
-        ):
-            return None
-        return self.get_clicks([click_id])[click_id]
+        )
+        return None if found is None else self._record(found)  # the click is there
 
     @storage_call
     def apply_dwell(self, click_id: str, dwell_ms: int, outcome: dict | None, refund: Refund | None) -> bool:

@@ -166,3 +166,20 @@ def test_a_merge_writes_against_what_scoring_read_and_rereads_only_keys_written_
         "ip#b": [2, 3, 11],
         "ip#c": [12],
     }
+
+
+def test_a_write_that_finds_the_click_there_reads_it_from_its_own_answer(store):
+    calls: list[str] = []
+    store.db.meta.client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    first = scored(click(1))
+    assert store.put_clicks([first]) == {}
+    again = scored(click(1))
+    again.decision = "drop"
+    found = store.put_clicks([again])  # a concurrent request stored it first
+    assert found["c20131208-s1-000001"].decision == "charge"
+    assert found["c20131208-s1-000001"].evidence == first.evidence
+    existing = store.put_pending_dwell("c20131208-s1-000001", 5000)  # the click came meanwhile
+    assert existing is not None and existing.click == first.click and existing.pending_dwell_ms is None
+    assert calls == ["PutItem", "PutItem", "UpdateItem"]  # no read after a failed condition
