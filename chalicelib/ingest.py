@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from chalicelib.config import Settings
@@ -105,13 +106,12 @@ class ClickIngest:
             stored.update(scored)
         # Replays too: a retry of a batch cut off after its clicks were stored still notes it.
         self.store.note_event_time(max(c.ts for c in clicks))
+        self._heal_refunds(stored.values())  # replays: a fresh click's refund was just written
         results = []
         answered: set[str] = set()
         for click in clicks:
             record = stored[click.click_id]
             replayed = click.click_id not in fresh or click.click_id in answered | raced
-            if record.refund_id and not record.refund_written:
-                self._heal_refund(record)
             conflict = replayed and record.fingerprint != click.fingerprint()
             results.append(decision_of(record, replayed=replayed, conflict=conflict))
             answered.add(click.click_id)
@@ -194,7 +194,7 @@ class ClickIngest:
             )
         # Activity first (idempotent: keyed by click), then the click itself (the commit point),
         # then refunds: a retry after any failure rescoring the same click sees the same state.
-        self.store.merge_sources(additions, cfg.source_ring_size)
+        self.store.merge_sources(additions, cfg.source_ring_size, known=states)
         existing = self.store.put_clicks(records)
         late = {cid: r.pending_dwell_ms for cid, r in existing.items() if r.click is None}
         existing = {cid: r for cid, r in existing.items() if r.click is not None}
@@ -258,12 +258,20 @@ class ClickIngest:
         verdicts = {key: pulse.verdict(p, now[key], cfg) for key, p in stored.items()}
         return {key: v for key, v in verdicts.items() if v is not None}
 
-    def _heal_refund(self, record: ClickRecord) -> None:
-        """A refund claimed but not yet written (a request cut off half way): write it now."""
-        stage = record.evidence.get("refund_stage", STAGE_REALTIME)
-        kind = KIND_FILTERED if stage == STAGE_REALTIME else KIND_CREDITED
-        self.store.put_refund(new_refund(record, _outcome(record), stage, kind, now_ms()))
-        record.refund_written = True
+    def _heal_refunds(self, records: Iterable[ClickRecord]) -> None:
+        """Refunds claimed but not yet written (a request cut off half way): write them now.
+
+        Only the records a replay answers with are looked up, not every read of a refunded click."""
+        claimed = [r for r in records if r.click is not None and r.refund_id and not r.refund_written]
+        if not claimed:
+            return
+        self.store.find_written_refunds(claimed)
+        for record in claimed:
+            if not record.refund_written:
+                stage = record.evidence.get("refund_stage", STAGE_REALTIME)
+                kind = KIND_FILTERED if stage == STAGE_REALTIME else KIND_CREDITED
+                self.store.put_refund(new_refund(record, _outcome(record), stage, kind, now_ms()))
+                record.refund_written = True
 
     # ---- dwell ----
 
@@ -277,6 +285,8 @@ class ClickIngest:
             if record and record.click and record.dwell_ms is None:
                 first.setdefault(click_id, (record.click, dwell_ms, record.click.ts + dwell_ms))
         verdicts = self._pulse(list(first.values()))
+        # Those with a dwell already are duplicates, which heal a refund cut off: looked up at once.
+        self._heal_refunds(r for r in stored.values() if r.dwell_ms is not None)
         results = []
         seen: set[str] = set()
         for click_id, dwell_ms in reports:
@@ -309,8 +319,7 @@ class ClickIngest:
 
     def _apply_dwell(self, record: ClickRecord, dwell_ms: int, verdict: pulse.Verdict | None = None) -> str:
         if record.dwell_ms is not None:
-            if record.refund_id and not record.refund_written:
-                self._heal_refund(record)
+            self._heal_refunds([record])
             return DUPLICATE
         outcome, refund = None, None
         if record.refund_id is None:  # a refunded click is never charged again

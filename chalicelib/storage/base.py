@@ -49,12 +49,18 @@ def merge_entries(old: list[ActivityEntry], new: Iterable[ActivityEntry], keep: 
 
 @dataclass
 class SourceState:
-    """What is known of one source key: its recent clicks and the sellers it belongs to."""
+    """What is known of one source key: its recent clicks and the sellers it belongs to.
+
+    A hot key's entries are spread over `shards` shard items (DynamoStore), kept in `parts` by
+    their keys; `entries` holds them all, with the key's own.
+    """
 
     key: str
     entries: list[ActivityEntry] = field(default_factory=list)
     owners: frozenset[str] = frozenset()
     version: int = 0
+    shards: int = 0
+    parts: dict[str, SourceState] = field(default_factory=dict)
 
 
 NO_DWELL = -1
@@ -159,7 +165,12 @@ class AdvertiserClick:
 class Store(Protocol):
     """What the services need from storage; every method raises ServiceUnavailableError on faults."""
 
-    def get_clicks(self, click_ids: list[str]) -> dict[str, ClickRecord]: ...
+    def get_clicks(self, click_ids: list[str]) -> dict[str, ClickRecord]:
+        """The stored records; `refund_written` may read False for a written refund (a realtime or
+        dwell refund's record is not flagged on the click): see `find_written_refunds`."""
+
+    def find_written_refunds(self, records: Iterable[ClickRecord]) -> None:
+        """Set `refund_written` on those of the records whose claimed refund's record exists."""
 
     def put_clicks(self, records: list[ClickRecord]) -> dict[str, ClickRecord]:
         """Store new clicks; return the records that were there first.
@@ -182,12 +193,20 @@ class Store(Protocol):
         refund record, all or nothing: a claim whose record was never written is found by nobody."""
 
     def put_refund(self, refund: Refund) -> None:
-        """Write the refund record (idempotent): from then on the click reads `refund_written`."""
+        """Write the refund record (idempotent): from then on `find_written_refunds` finds it."""
 
     def get_sources(self, keys: Iterable[str]) -> dict[str, SourceState]: ...
 
-    def merge_sources(self, additions: dict[str, list[ActivityEntry]], keep: int) -> None:
-        """Add entries to each source's activity, idempotently, retrying on concurrent writers."""
+    def merge_sources(
+        self,
+        additions: dict[str, list[ActivityEntry]],
+        keep: int,
+        known: dict[str, SourceState] | None = None,
+    ) -> None:
+        """Add entries to each source's activity, idempotently, retrying on concurrent writers.
+
+        `known`: what `get_sources` gave for these keys (a key it lacks had no item), so they are
+        not read again; a key written since fails its conditional write and is read again."""
 
     def merge_pulses(
         self, additions: dict[str, list[PulseEntry]], advance: Advance

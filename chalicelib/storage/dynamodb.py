@@ -14,11 +14,11 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 import boto3
 from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -131,6 +131,19 @@ def conditionally(write, **kwargs) -> bool:
         raise
 
 
+def written_or_found(write, **kwargs) -> dict | None:
+    """Make a conditional write; None if it was made, else the item that failed its condition, as
+    the write saw it: it comes back with the error (ALL_OLD), with no read after it to pay for."""
+    try:
+        write(ReturnValuesOnConditionCheckFailure="ALL_OLD", **kwargs)
+        return None
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+        deserializer = TypeDeserializer()
+        return {k: deserializer.deserialize(v) for k, v in exc.response["Item"].items()}
+
+
 def _plain(value):
     """DynamoDB numbers come back as Decimal: ints stay ints, the rest (scores) become floats."""
     if isinstance(value, Decimal):
@@ -207,21 +220,6 @@ def refund_key(ts: int, click_id: str) -> str:
     return f"{ts:015d}#{click_id}"
 
 
-@dataclass
-class _Loaded:
-    """A source key as stored: its own item, and its shard items when it is hot."""
-
-    base: SourceState
-    shards: int
-    parts: dict[str, SourceState] = field(default_factory=dict)
-
-    def view(self) -> SourceState:
-        if not self.parts:
-            return self.base
-        entries = merge_entries(self.base.entries, [e for p in self.parts.values() for e in p.entries], 10**9)
-        return SourceState(self.base.key, entries, self.base.owners, self.base.version)
-
-
 class DynamoStore:
     def __init__(self, tables: Tables, cfg: Settings, resource=None):
         self.cfg = cfg
@@ -270,11 +268,10 @@ class DynamoStore:
     @storage_call
     def get_clicks(self, click_ids: list[str]) -> dict[str, ClickRecord]:
         items = self._batch_get(self.names.clicks, "click_id", click_ids)
-        records = {item["click_id"]: self._record(item) for item in items}
-        self._find_written_refunds(records.values())
-        return records
+        return {item["click_id"]: self._record(item) for item in items}
 
-    def _find_written_refunds(self, records: Iterable[ClickRecord]) -> None:
+    @storage_call
+    def find_written_refunds(self, records: Iterable[ClickRecord]) -> None:
         """A claimed refund is written when its record exists: `put_refund` writes no flag on the
         click (a write unit per refund); only refunds claimed but not flagged are looked up."""
         claimed = {
@@ -356,12 +353,10 @@ class DynamoStore:
                 "ExpressionAttributeNames": {"#c": "click"},
                 "ExpressionAttributeValues": {":p": record.pending_dwell_ms},
             }
-        if conditionally(client.put_item, TableName=self.names.clicks, Item=self._item(record), **condition):
-            return None
-        item = client.get_item(
-            TableName=self.names.clicks, Key={"click_id": record.click_id}, ConsistentRead=True
-        )["Item"]
-        return self._record(item)
+        found = written_or_found(
+            client.put_item, TableName=self.names.clicks, Item=self._item(record), **condition
+        )
+        return None if found is None else self._record(found)
 
     # ---- activity pages: the sweep's view of the clicks, one item per batch and time bucket ----
 
@@ -434,16 +429,15 @@ class DynamoStore:
     @storage_call
     def put_pending_dwell(self, click_id: str, dwell_ms: int) -> ClickRecord | None:
         expires = int(time.time()) + self.cfg.pending_dwell_ttl_s
-        if conditionally(
+        found = written_or_found(
             self.clicks.update_item,
             Key={"click_id": click_id},
             UpdateExpression="SET pending_dwell_ms = if_not_exists(pending_dwell_ms, :d), expires_at = :e",
             ConditionExpression="attribute_not_exists(#c)",
             ExpressionAttributeNames={"#c": "click"},
             ExpressionAttributeValues={":d": dwell_ms, ":e": expires},
-        ):
-            return None
-        return self.get_clicks([click_id])[click_id]
+        )
+        return None if found is None else self._record(found)  # the click is there
 
     @storage_call
     def apply_dwell(self, click_id: str, dwell_ms: int, outcome: dict | None, refund: Refund | None) -> bool:
@@ -505,7 +499,7 @@ class DynamoStore:
 
     @storage_call
     def put_refund(self, refund: Refund) -> None:
-        """Write the refund record; reading the click finds it (see `_find_written_refunds`)."""
+        """Write the refund record; `find_written_refunds` finds it."""
         item = self._refund_item(refund)
         # Already there after a retry: the refund is the same one, so there is nothing to do.
         conditionally(self.refunds.put_item, Item=item, ConditionExpression="attribute_not_exists(click_key)")
@@ -537,18 +531,20 @@ class DynamoStore:
     @storage_call
     def get_sources(self, keys: Iterable[str]) -> dict[str, SourceState]:
         """Each key's activity: its own item's ring, and its shard items' if it is hot."""
-        return {key: loaded.view() for key, loaded in self._load_sources(keys).items()}
-
-    def _load_sources(self, keys: Iterable[str]) -> dict[str, _Loaded]:
-        base = {
-            item["source_key"]: _Loaded(self._source(item), int(item.get("shards", 0)))
+        states = {
+            item["source_key"]: self._source(item)
             for item in self._batch_get(self.names.sources, "source_key", list(keys))
         }
-        shard_keys = [_shard_key(k, n) for k, loaded in base.items() for n in range(loaded.shards)]
+        shard_keys = [_shard_key(k, n) for k, state in states.items() for n in range(state.shards)]
         for item in self._batch_get(self.names.sources, "source_key", shard_keys):
             part = self._source(item)
-            base[part.key.split("|", 1)[1]].parts[part.key] = part
-        return base
+            states[part.key.split("|", 1)[1]].parts[part.key] = part
+        for state in states.values():
+            if state.parts:
+                state.entries = merge_entries(
+                    state.entries, [e for p in state.parts.values() for e in p.entries], 10**9
+                )
+        return states
 
     @staticmethod
     def _source(item: dict) -> SourceState:
@@ -558,10 +554,16 @@ class DynamoStore:
             entries=unpack_entries(bytes(ring.value) if ring is not None else None),
             owners=frozenset(item.get("owners", set())),
             version=int(item.get("ver", 0)),
+            shards=int(item.get("shards", 0)),
         )
 
     @storage_call
-    def merge_sources(self, additions: dict[str, list[ActivityEntry]], keep: int) -> None:
+    def merge_sources(
+        self,
+        additions: dict[str, list[ActivityEntry]],
+        keep: int,
+        known: dict[str, SourceState] | None = None,
+    ) -> None:
         """One conditional write per distinct key per batch; a hot key's go to one of its shards.
 
         A key whose ring of `keep` clicks spans under `source_hot_span_s` (a carrier NAT ip or
@@ -570,14 +572,14 @@ class DynamoStore:
         `source_hot_shards` partitions, and a retry of a batch lands where the batch did.
         """
         pending = dict(additions)
-        loaded = self._load_sources(pending)
+        loaded = self.get_sources(pending) if known is None else known
         hot_span_ms = self.cfg.source_hot_span_s * 1000
         for _attempt in range(MAX_MERGE_ATTEMPTS):
             conflicts = []
             for key, new in pending.items():
-                found = loaded.get(key) or _Loaded(SourceState(key=key), 0)
-                known = {e.click for e in found.view().entries}
-                fresh = [e for e in new if e.click not in known]
+                found = loaded.get(key) or SourceState(key=key)
+                seen = {e.click for e in found.entries}
+                fresh = [e for e in new if e.click not in seen]
                 if not fresh:
                     continue  # a retry: these clicks are already there
                 shards = None
@@ -585,7 +587,7 @@ class DynamoStore:
                     target_key = _shard_key(key, min(e.click for e in fresh) % found.shards)
                     target = found.parts.get(target_key) or SourceState(key=target_key)
                 else:
-                    target = found.base
+                    target = found
                 merged = merge_entries(target.entries, fresh, keep)
                 if not found.shards and len(merged) >= keep and merged[-1].ts - merged[0].ts < hot_span_ms:
                     shards = self.cfg.source_hot_shards
@@ -596,7 +598,7 @@ class DynamoStore:
             if not conflicts:
                 return
             pending = {k: pending[k] for k in conflicts}
-            loaded = self._load_sources(conflicts)
+            loaded = self.get_sources(conflicts)  # only the keys written since they were read
         raise ServiceUnavailableError("storage unavailable (source activity contention)")
 
     def _write_ring(self, state: SourceState, merged: list[ActivityEntry], shards: int | None = None) -> bool:

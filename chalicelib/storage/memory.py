@@ -153,6 +153,7 @@ class MemoryStore:
             item["evidence"] = dict(decision["evidence"])
             if refund.campaign_id:
                 item["campaign_id"] = refund.campaign_id
+            item["refund_written"] = True  # as DynamoStore's claim flags it
             self.put_refund(refund)  # the lock is reentrant: claim and record are one step
             return True
 
@@ -163,7 +164,14 @@ class MemoryStore:
             if key not in by_key:
                 by_key[key] = Refund(**{**refund.__dict__, "reasons": list(refund.reasons)})
                 bisect.insort(self._refund_keys.setdefault(refund.advertiser_id, []), key)
-            self._clicks.setdefault(refund.click_id, {"click_id": refund.click_id})["refund_written"] = True
+
+    def find_written_refunds(self, records: Iterable[ClickRecord]) -> None:
+        # Like DynamoStore, put_refund flags nothing on the click: a written refund is its record.
+        with self._lock:
+            for r in records:
+                if r.click is not None and r.refund_id and not r.refund_written:
+                    key = refund_key(r.click.ts, r.click_id)
+                    r.refund_written = key in self._refunds.get(r.click.advertiser_id, {})
 
     # ---- source activity and identities ----
 
@@ -175,7 +183,13 @@ class MemoryStore:
                 if (s := self._sources.get(k)) is not None
             }
 
-    def merge_sources(self, additions: dict[str, list[ActivityEntry]], keep: int) -> None:
+    def merge_sources(
+        self,
+        additions: dict[str, list[ActivityEntry]],
+        keep: int,
+        known: dict[str, SourceState] | None = None,
+    ) -> None:
+        # Under the lock the merge is atomic: it merges into what is held, whatever was read.
         with self._lock:
             for key, new in additions.items():
                 state = self._sources.get(key) or SourceState(key=key)

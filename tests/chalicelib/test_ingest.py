@@ -62,3 +62,47 @@ def test_a_click_stored_by_a_concurrent_request_is_a_replay(client, adserver, mo
     monkeypatch.setattr(DynamoStore, "get_clicks", lambda self, ids: {})
     (result,) = post(client, "/v1/clicks", {"clicks": [make_click(1)]}, adserver).json_body["results"]
     assert result["replayed"] is True and result["decision"] == "charge"
+
+
+def reads_by_table(monkeypatch) -> dict[str, list[dict]]:
+    """The keys every BatchGetItem asks for, by table (SourcesTable, ClicksTable, ...)."""
+    reads: dict[str, list[dict]] = {}
+    original = DynamoStore._batch_get_keys
+
+    def counting(self, table_name, keys):
+        reads.setdefault(table_name.split("-", 1)[-1], []).extend(keys)
+        return original(self, table_name, keys)
+
+    monkeypatch.setattr(DynamoStore, "_batch_get_keys", counting)
+    return reads
+
+
+def test_a_batch_reads_each_source_key_once(client, adserver, monkeypatch):
+    post(client, "/v1/clicks", {"clicks": [make_click(n) for n in range(1, 4)]}, adserver)
+    reads = reads_by_table(monkeypatch)
+    # Shared sources, so that the second batch finds items: scoring reads them, merging reuses that.
+    again = [make_click(n, source={"ip": "10.0.0.1", "device_id": "dev-1"}) for n in range(4, 9)]
+    assert post(client, "/v1/clicks", {"clicks": again}, adserver).status_code == 200
+    keys = [k["source_key"] for k in reads["SourcesTable"]]
+    assert "ip#10.0.0.1" in keys and len(keys) == len(set(keys))
+
+
+def test_refund_records_are_looked_up_only_to_answer_a_replay(client, adserver, monkeypatch, strict_dwell):
+    bots = [make_click(n, source={"user_agent": "curl/8.0"}) for n in range(1, 4)]
+    post(client, "/v1/clicks", {"clicks": bots}, adserver)  # dropped, each refunded at once
+    reads = reads_by_table(monkeypatch)
+    writes = []
+    monkeypatch.setattr(DynamoStore, "put_refund", lambda self, refund: writes.append(refund.click_id))
+    body = {"dwell": [{"click_id": f"c-{n}", "dwell_ms": 200} for n in range(1, 4)]}
+    assert [r["status"] for r in post(client, "/v1/dwell", body, adserver).json_body["results"]] == [
+        "applied"
+    ] * 3
+    assert "RefundsTable" not in reads  # a first dwell on a refunded click heals nothing
+    # Replays answer with a refund that must be written: found written, so none is written again.
+    assert [r["status"] for r in post(client, "/v1/dwell", body, adserver).json_body["results"]] == [
+        "duplicate"
+    ] * 3
+    assert len(reads.pop("RefundsTable")) == 3
+    results = post(client, "/v1/clicks", {"clicks": bots}, adserver).json_body["results"]
+    assert [(r["replayed"], r["decision"]) for r in results] == [(True, "drop")] * 3
+    assert len(reads["RefundsTable"]) == 3 and writes == []

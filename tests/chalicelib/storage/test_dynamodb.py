@@ -147,3 +147,39 @@ def test_newest_event_time_is_kept_on_several_items(store):
     for ts in (T0, T0 + 7, T0 + 3, T0 + 11):
         store.note_event_time(ts)
     assert store.newest_click_ts() == T0 + 11
+
+
+def test_a_merge_writes_against_what_scoring_read_and_rereads_only_keys_written_since(store, monkeypatch):
+    keep = Settings().source_ring_size
+    store.merge_sources({"ip#a": [ActivityEntry(T0, 1, 7, 9)], "ip#b": [ActivityEntry(T0, 2, 7, 9)]}, keep)
+    known = store.get_sources(["ip#a", "ip#b", "ip#c"])
+    store.merge_sources({"ip#b": [ActivityEntry(T0 + 1, 3, 7, 9)]}, keep)  # another batch, since
+    read: list[str] = []
+    original = store.get_sources
+    monkeypatch.setattr(store, "get_sources", lambda keys: read.extend(keys) or original(keys))
+    additions = {key: [ActivityEntry(T0 + 2, 10 + n, 7, 9)] for n, key in enumerate(["ip#a", "ip#b", "ip#c"])}
+    store.merge_sources(additions, keep, known=known)
+    assert read == ["ip#b"]  # its write lost the race: read again, merged again
+    got = original(["ip#a", "ip#b", "ip#c"])
+    assert {k: [e.click for e in s.entries] for k, s in got.items()} == {
+        "ip#a": [1, 10],
+        "ip#b": [2, 3, 11],
+        "ip#c": [12],
+    }
+
+
+def test_a_write_that_finds_the_click_there_reads_it_from_its_own_answer(store):
+    calls: list[str] = []
+    store.db.meta.client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    first = scored(click(1))
+    assert store.put_clicks([first]) == {}
+    again = scored(click(1))
+    again.decision = "drop"
+    found = store.put_clicks([again])  # a concurrent request stored it first
+    assert found["c20131208-s1-000001"].decision == "charge"
+    assert found["c20131208-s1-000001"].evidence == first.evidence
+    existing = store.put_pending_dwell("c20131208-s1-000001", 5000)  # the click came meanwhile
+    assert existing is not None and existing.click == first.click and existing.pending_dwell_ms is None
+    assert calls == ["PutItem", "PutItem", "UpdateItem"]  # no read after a failed condition
