@@ -74,6 +74,10 @@ class Settings:
     weight_dwell_pattern: float = 0.7
     # A fresh identity on a listing whose pulse shows a scripted attack (see pulse_* below).
     weight_pulse_fresh: float = 0.7
+    # Still fresh when its only earlier clicks are on the same listing within this long: a hired
+    # identity's history is its task, and task cards send it back a few minutes later (seeds
+    # 2016-17); the pulse's cohort span.
+    fresh_task_s: int = 600
     weight_campaign: float = 0.95
 
     # --- source activity ring kept per source key (storage) ---

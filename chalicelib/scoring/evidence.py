@@ -72,7 +72,11 @@ def click_evidence(
         "rival_repeat_advertiser": repeat,
         "campaign_id": campaign_id,
         "fresh_source": features.no_history(
-            [activity[k] for k in PERSON_KINDS if k in activity], click.ts, me.click
+            [activity[k] for k in PERSON_KINDS if k in activity],
+            click.ts,
+            me.click,
+            me.listing,
+            cfg.fresh_task_s,
         ),
         "pulse": pulse,
         "listing_bursting": bursting,

@@ -26,10 +26,16 @@ def exceeded_windows(counts: list[int], limits: tuple[int, ...], windows_s: tupl
     return [w for c, lim, w in zip(counts, limits, windows_s, strict=True) if c > lim]
 
 
-def no_history(activities: list[list[ActivityEntry]], ts: int, click_hash: int) -> bool:
-    """No earlier click by any of a person's identities (account, device): a hired one is fresh."""
+def no_history(
+    activities: list[list[ActivityEntry]], ts: int, click_hash: int, listing_hash: int, task_s: int
+) -> bool:
+    """No earlier click by any of a person's identities (account, device), but on this listing in
+    the last `task_s`: a hired identity is fresh, and its only history is the task (back again)."""
+    task = ts - task_s * 1000
     return bool(activities) and not any(
-        e.click != click_hash and e.ts <= ts for entries in activities for e in entries
+        e.click != click_hash and e.ts <= ts and not (e.listing == listing_hash and e.ts > task)
+        for entries in activities
+        for e in entries
     )
 
 

@@ -174,3 +174,19 @@ def test_an_honest_crowd_of_newcomers_is_not_stopped():
     store = MemoryStore()
     replay(store, events)
     assert not set(stages(store, "L1")) & viral
+
+
+def test_a_farm_identity_back_on_its_task_is_dropped_at_click_time():
+    rng = np.random.default_rng(9)
+    events, farm = scene_events(rng, lambda r: r.uniform(15_000, 40_000), 300)
+    first = sorted((e for e in events if e[1] == 0 and e[2].click_id in farm), key=lambda e: e[0])
+    returns = set()
+    for n, (ts, _, c) in enumerate(first[150:]):  # the later half of the farm's identities
+        # The task card sends them back a few minutes later: past the duplicate window.
+        again = Click(f"back{n:05d}", ts + 3 * MINUTE, "SL1", "L1", 1_000_000, c.source, keyword="kw")
+        events.append((again.ts, 0, again))
+        returns.add(again.click_id)
+    store = MemoryStore()
+    replay(store, events)
+    got = stages(store, "L1")
+    assert sum(got.get(cid) == "realtime" for cid in returns) >= 0.8 * len(returns)

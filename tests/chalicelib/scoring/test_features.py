@@ -82,3 +82,13 @@ def test_declared_seller_id_is_trusted():
     src = Source(ip="1.1.1.1", seller_id="S2")
     known = profiles(S1={"categories": ("女装",)}, S2={"categories": ("女装",)})
     assert features.rival_links(src, {}, "S1", None, known)[0]["via"] == ["seller_id"]
+
+
+def test_a_hired_identity_back_on_its_task_listing_is_still_fresh():
+    task = entries(-120, listing=5)  # its own click on the same listing two minutes ago
+    assert features.no_history([task], T, 999, listing_hash=5, task_s=600)
+    # Anything else is history: another listing, or the same listing long ago.
+    assert not features.no_history([entries(-120, listing=6)], T, 999, listing_hash=5, task_s=600)
+    assert not features.no_history([entries(-1200, listing=5)], T, 999, listing_hash=5, task_s=600)
+    assert not features.no_history([task, entries(-3000, listing=6)], T, 999, listing_hash=5, task_s=600)
+    assert features.no_history([[ActivityEntry(T, 999, 5, 1)]], T, 999, listing_hash=5, task_s=600)
