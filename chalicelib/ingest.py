@@ -68,7 +68,11 @@ def new_refund(record: ClickRecord, decision: dict, stage: str, kind: str, now: 
 class CampaignMatcher:
     """Answers whether a click belongs to an active campaign (real-time feedback from sweeps)."""
 
-    def match(self, clicks: list[Click]) -> dict[str, str]:
+    def match(
+        self, clicks: list[Click], scripted: dict[str, tuple[float, float]] | None = None
+    ) -> dict[str, str]:
+        """Clicks of active campaigns' members on their targets, or on a listing in `scripted`
+        (under a scripted attack now, by the pulse; the value is its band): campaign id per click."""
         return {}
 
     def match_dwell(self, click: Click, dwell_ms: int, bursting: bool) -> str | None:
@@ -152,10 +156,12 @@ class ClickIngest:
         verdicts = self._pulse([(c, c.dwell_ms, c.ts) for c in clicks])
         listing_of = {c.click_id: c.listing_id for c in clicks}
         # A campaign's member is dropped on its targets while they burst again (the crew's next
-        # wave), not for their own shopping there at quiet times.
+        # wave), not for their own shopping there at quiet times; and on any listing under a
+        # scripted attack now (the crew on a target the campaign has not reached yet).
+        scripted = {key: v.band for key, v in verdicts.items() if v.band is not None}
         campaign_of = {
             cid: campaign
-            for cid, campaign in self.campaigns.match(clicks).items()
+            for cid, campaign in self.campaigns.match(clicks, scripted).items()
             if listing_of[cid] in verdicts
         }
 

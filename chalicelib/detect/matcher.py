@@ -39,6 +39,12 @@ def on_target(c: Campaign, click: Click) -> bool:
     )
 
 
+def same_script(c: Campaign, band: tuple[float, float]) -> bool:
+    """The campaign's prescribed stay (its band's centre) lies in a listing's scripted band: the
+    same crew's script, not another attack's (a farm's band next to a siege's ten seconds)."""
+    return bool(c.dwell) and band[0] <= (c.dwell["low_ms"] * c.dwell["high_ms"]) ** 0.5 <= band[1]
+
+
 class StoreCampaignMatcher(CampaignMatcher):
     def __init__(self, store: Store, cfg: Settings):
         self.store = store
@@ -68,13 +74,20 @@ class StoreCampaignMatcher(CampaignMatcher):
                 found[c.campaign_id] = c
         return found
 
-    def match(self, clicks: list[Click]) -> dict[str, str]:
-        """Clicks of a campaign's members on its targets while it is active: dropped at once."""
+    def match(
+        self, clicks: list[Click], scripted: dict[str, tuple[float, float]] | None = None
+    ) -> dict[str, str]:
+        """Clicks of a campaign's members while it is active, on its targets or on a listing under
+        a scripted attack now by the campaign's own script (`scripted`: the pulse's band per
+        listing): a crew that comes back arrives in numbers and stays as it was told, anywhere."""
         hold = self.cfg.member_hold_s * 1000
+        scripted = scripted or {}
         out = {}
         for click in clicks:
             for c in sorted(self._campaigns_of(click).values(), key=lambda c: c.campaign_id):
-                if c.start_ts <= click.ts <= c.end_ts + hold and on_target(c, click):
+                band = scripted.get(click.listing_id)
+                reach = on_target(c, click) or (band is not None and same_script(c, band))
+                if c.start_ts <= click.ts <= c.end_ts + hold and reach:
                     out[click.click_id] = c.campaign_id
                     break
         return out
