@@ -147,7 +147,8 @@ def test_feedback_drops_a_members_next_click_on_the_target():
     assert honest.decision == "charge"
 
 
-def test_feedback_drops_a_member_on_the_next_listing_the_crew_moves_to():
+def swept_member() -> tuple[MemoryStore, int, Source]:
+    """A store after one sweep over an attack scene, its end, and an attacker's identity on a new ip."""
     store = MemoryStore()
     s = scene(quiet=300, viral=False)
     until = replay(store, s)
@@ -156,6 +157,11 @@ def test_feedback_drops_a_member_on_the_next_listing_the_crew_moves_to():
     who = Source(
         ip="10.9.9.9", device_id=member.source.device_id, user_agent=UA, account_id=member.source.account_id
     )
+    return store, until, who
+
+
+def test_feedback_drops_a_member_on_the_next_listing_the_crew_moves_to():
+    store, until, who = swept_member()
 
     def on_ly(click_id, ts, source):
         # LY: the attacked shop's other listing, which the campaign has not hit yet.

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from chalicelib import sweep
 from chalicelib.config import Settings
 from chalicelib.detect.matcher import StoreCampaignMatcher
 from chalicelib.ingest import ClickIngest
 from chalicelib.models import Click, Source
-from chalicelib.storage.memory import MemoryStore
-from tests.chalicelib.detect.scenes import MINUTE, UA, scene
-from tests.chalicelib.test_sweep import replay
+from tests.chalicelib.detect.scenes import MINUTE, UA
+from tests.chalicelib.test_sweep import swept_member
 
 CFG = Settings()
 
@@ -38,14 +36,7 @@ def crowd_on(ingest, listing, start, stay, rng):
 
 
 def test_a_member_is_dropped_on_a_listing_under_a_scripted_attack_off_the_campaigns_targets():
-    store = MemoryStore()
-    s = scene(quiet=300, viral=False)
-    until = replay(store, s)
-    sweep.run_sweep(store, CFG, until)
-    member = next(c for c in s.clicks if c.click_id in s.attack)
-    who = Source(
-        ip="10.9.9.9", device_id=member.source.device_id, user_agent=UA, account_id=member.source.account_id
-    )
+    store, until, who = swept_member()
     ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
     rng = np.random.default_rng(1)
     start = until + 20 * MINUTE
