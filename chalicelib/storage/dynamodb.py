@@ -602,21 +602,26 @@ class DynamoStore:
         raise ServiceUnavailableError("storage unavailable (source activity contention)")
 
     def _write_ring(self, state: SourceState, merged: list[ActivityEntry], shards: int | None = None) -> bool:
-        cond = "attribute_not_exists(ver)" if state.version == 0 else "ver = :old"
-        expr = "SET ring = :r, ver = :v"
-        values = {":r": pack_entries(merged), ":v": state.version + 1}
+        fields: dict = {"ring": pack_entries(merged)}
         if not state.owners:  # an identity link is kept for good (see _link)
-            expr += ", expires_at = :e"
-            values[":e"] = merged[-1].ts // 1000 + self.cfg.source_ttl_s
+            fields["expires_at"] = merged[-1].ts // 1000 + self.cfg.source_ttl_s
         if shards:
-            expr += ", shards = :n"
-            values[":n"] = shards
-        if state.version:
-            values[":old"] = state.version
+            fields["shards"] = shards
+        return self._versioned_set(state.key, state.version, fields)
+
+    def _versioned_set(self, source_key: str, version: int, fields: dict) -> bool:
+        """Set `fields` on a sources-table item and bump its `ver`, only if it is still at
+        `version` (0: no item yet); False when another writer got there first."""
+        values = {f":{i}": value for i, value in enumerate(fields.values())}
+        values[":v"] = version + 1
+        sets = ", ".join(f"{name} = :{i}" for i, name in enumerate(fields))
+        cond = "attribute_not_exists(ver)"
+        if version:
+            cond, values[":old"] = "ver = :old", version
         return conditionally(
             self.sources.update_item,
-            Key={"source_key": state.key},
-            UpdateExpression=expr,
+            Key={"source_key": source_key},
+            UpdateExpression=f"SET {sets}, ver = :v",
             ConditionExpression=cond,
             ExpressionAttributeValues=values,
         )
@@ -658,22 +663,12 @@ class DynamoStore:
         raise ServiceUnavailableError("storage unavailable (listing pulse contention)")
 
     def _write_pulse(self, old: ListingPulse, new: ListingPulse) -> bool:
-        cond = "attribute_not_exists(ver)" if old.version == 0 else "ver = :old"
-        values = {
-            ":r": pack_pulse(new.entries),
-            ":q": Decimal(str(round(new.base, 4))),
-            ":v": old.version + 1,
-            ":e": new.entries[-1].ts // 1000 + self.cfg.source_ttl_s,
+        fields = {
+            "ring": pack_pulse(new.entries),
+            "quiet": Decimal(str(round(new.base, 4))),
+            "expires_at": new.entries[-1].ts // 1000 + self.cfg.source_ttl_s,
         }
-        if old.version:
-            values[":old"] = old.version
-        return conditionally(
-            self.sources.update_item,
-            Key={"source_key": PULSE_PREFIX + old.key},
-            UpdateExpression="SET ring = :r, quiet = :q, ver = :v, expires_at = :e",
-            ConditionExpression=cond,
-            ExpressionAttributeValues=values,
-        )
+        return self._versioned_set(PULSE_PREFIX + old.key, old.version, fields)
 
     @storage_call
     def note_event_time(self, ts: int) -> None:
