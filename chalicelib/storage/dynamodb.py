@@ -486,16 +486,8 @@ class DynamoStore:
             "Item": self._refund_item(refund),
             "ConditionExpression": "attribute_not_exists(click_key)",
         }
-        try:
-            self.db.meta.client.transact_write_items(TransactItems=[{"Update": claim}, {"Put": write}])
-            return True
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if reasons[:1] == ["ConditionalCheckFailed"]:
-                return False  # refunded already, by another stage or another sweep
-            raise ServiceUnavailableError(f"storage unavailable (cancelled: {reasons})") from exc
+        # False: refunded already, by another stage or another sweep.
+        return self._transact([{"Update": claim}, {"Put": write}], guard=0)
 
     @storage_call
     def put_refund(self, refund: Refund) -> None:
@@ -779,17 +771,23 @@ class DynamoStore:
             "ConditionExpression": "ver = :v",
             "ExpressionAttributeValues": {":v": version},
         }
+        # Refused: a newer profile took over, and it unlinks what it does not list.
+        self._transact([{"Update": unlink}, {"ConditionCheck": current}], guard=1)
+
+    def _transact(self, items: list[dict], guard: int) -> bool:
+        """Write `items` all or nothing: False if item `guard`'s condition refused it.
+
+        Any other cancellation (a conflict with a concurrent transaction, throttling) is a 503."""
         try:
-            self.db.meta.client.transact_write_items(
-                TransactItems=[{"Update": unlink}, {"ConditionCheck": current}]
-            )
+            self.db.meta.client.transact_write_items(TransactItems=items)
+            return True
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if reasons[1:2] != ["ConditionalCheckFailed"]:
-                raise ServiceUnavailableError(f"storage unavailable (cancelled: {reasons})") from exc
-            # A newer profile took over: it unlinks what it does not list.
+            if reasons[guard : guard + 1] == ["ConditionalCheckFailed"]:
+                return False
+            raise ServiceUnavailableError(f"storage unavailable (cancelled: {reasons})") from exc
 
     # ---- queries ----
 
