@@ -7,7 +7,10 @@ minute (the deployed schedule), all on MemoryStore. Days differ by seed and by t
 knobs drawn from the seed (attack sizes, dwell scripts, jitter, camouflage, surges), and the
 thresholds were tuned on TUNING_SEEDS only: HELD_OUT_SEEDS are the honest measure.
 
-    python -m guardctl.evaluate [--seeds 1,2] [--json out.json] [--hours 24]
+    python -m guardctl.evaluate [--seeds 1,2] [--json out.json] [--hours 24] [--variant NAME]
+
+A variant moves some knobs outside the ranges the seeds draw from (VARIANTS): traffic the
+thresholds were never tuned to, to see how the guard degrades rather than to meet the targets.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import sys
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -43,17 +46,32 @@ TARGETS = {
     "target_charge_ratio_max": 1.5,
 }
 GATED_LEGIT = ("organic", "surge", "viral")
+# Days unlike the tuning days: each overrides the knobs a seed draws, outside their ranges.
+VARIANTS: dict[str, dict] = {
+    # Organic stays nearly exponential (Weibull shape 0.95 instead of 0.7): fewer bounces and
+    # reads, closer to a script's band.
+    "flat-dwell": {"organic_dwell_shape": 0.95},
+    # Twice the shoppers behind carrier NAT, and a fifth of sessions logged out.
+    "crowded-nat": {"nat_share": 0.6, "logged_out_share": 0.2},
+    # Honest crowds beyond the drawn ranges: a viral listing at 30x, a pre-sale evening at 6x.
+    "big-crowds": {"viral_multiplier": 30.0, "surge_multiplier": 6.0},
+    # Dwell reported for 60% of clicks instead of 85%.
+    "few-dwell": {"no_dwell_share": 0.4},
+    # A loose script that looks like browsing: 20 s stays, log jitter 0.3, half the crews camouflaged.
+    "loose-script": {"dwell_script_ms": 20_000, "dwell_jitter": 0.3, "camouflage": 0.5},
+}
 BATCH = 500
 SECOND_MS = 1000
 MINUTE_MS = 60_000
 
 
-def scenario(seed: int, hours: float = 24.0) -> SimConfig:
-    """The simulated day of a seed: the simulator's knobs drawn from the seed, so days differ."""
+def scenario(seed: int, hours: float = 24.0, variant: str | None = None) -> SimConfig:
+    """The simulated day of a seed: the simulator's knobs drawn from the seed, so days differ,
+    then a variant's overrides."""
     rng = np.random.default_rng([seed, 7919])
     script = int(rng.choice([8_000, 10_000, 12_000, 15_000]))
     low = int(rng.integers(8, 20)) * 1000
-    return SimConfig(
+    drawn = SimConfig(
         seed=seed,
         hours=hours,
         attack_scale=float(rng.uniform(0.6, 1.5)),
@@ -67,6 +85,7 @@ def scenario(seed: int, hours: float = 24.0) -> SimConfig:
         siege_same_category_share=float(rng.uniform(0.3, 0.7)),
         alliance_overlap=float(rng.uniform(0.2, 0.7)),
     )
+    return replace(drawn, **VARIANTS[variant]) if variant else drawn
 
 
 @dataclass
@@ -177,10 +196,10 @@ def score(day: SimDay, run: Run) -> dict:
     return out
 
 
-def run_seed(seed: int, hours: float, cfg: Settings) -> dict:
+def run_seed(seed: int, hours: float, cfg: Settings, variant: str | None = None) -> dict:
     """Simulate, replay and score one day."""
     logger.setLevel("WARNING")  # a day drops thousands of clicks; each is logged at INFO
-    day = simulate(scenario(seed, hours))
+    day = simulate(scenario(seed, hours, variant))
     return score(day, replay(day, cfg))
 
 
@@ -297,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=24.0, help="simulated hours per day")
     parser.add_argument("--json", help="write the numbers to this file")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="days replayed at once")
+    parser.add_argument("--variant", choices=sorted(VARIANTS), help="days unlike the tuning days (VARIANTS)")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else list(TUNING_SEEDS + HELD_OUT_SEEDS)
     held_out = {s for s in seeds if s not in TUNING_SEEDS}
@@ -304,15 +324,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     jobs = max(1, min(args.jobs, len(seeds)))
     if jobs == 1:
-        results = {seed: run_seed(seed, args.hours, cfg) for seed in seeds}
+        results = {seed: run_seed(seed, args.hours, cfg, args.variant) for seed in seeds}
     else:
         # One day per process: days are independent and each replay is single-threaded.
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {seed: pool.submit(run_seed, seed, args.hours, cfg) for seed in seeds}
+            futures = {seed: pool.submit(run_seed, seed, args.hours, cfg, args.variant) for seed in seeds}
             results = {seed: f.result() for seed, f in futures.items()}
     print(
         f"Tuned on seeds {list(TUNING_SEEDS)}; held out (never tuned on): "
         f"{sorted(held_out) or 'none in this run'}."
+        + (f" Variant {args.variant}: {VARIANTS[args.variant]}." if args.variant else "")
     )
     print_table(results, held_out)
     summary = {
@@ -341,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                     "held_out": sorted(held_out),
                     "tuning": list(TUNING_SEEDS),
                     "misses": failed,
+                    "variant": args.variant,
                 },
                 f,
                 indent=2,
