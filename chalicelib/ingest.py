@@ -248,21 +248,49 @@ class ClickIngest:
 
     def _pulse(self, items: list[tuple[Click, int | None, int]]) -> dict[str, pulse.Verdict]:
         """Fold a batch's clicks and stays into their listings' pulses (one write per listing);
-        returns the bursting listings as of the batch. Items: click, dwell, now."""
+        returns the bursting listings as of the batch, by listing id. Items: click, dwell, now.
+
+        Stays on bursting listings are pooled by shop and keyword too (one write per shop and
+        keyword per batch, none while nothing bursts), and a bursting listing with too few stays
+        of its own borrows their band (`pulse.borrow`)."""
         additions: dict[str, list[PulseEntry]] = {}
         now: dict[str, int] = {}
         for click, dwell_ms, at in items:
             entry = PulseEntry(
                 click.ts, stable_hash32(click.click_id), NO_DWELL if dwell_ms is None else dwell_ms
             )
-            additions.setdefault(click.listing_id, []).append(entry)
+            additions.setdefault("l:" + click.listing_id, []).append(entry)
             now[click.listing_id] = max(now.get(click.listing_id, at), at)
         if not additions:
             return {}
         cfg = self.cfg
         stored = self.store.merge_pulses(additions, lambda p, new: pulse.advance(p, new, cfg))
-        verdicts = {key: pulse.verdict(p, now[key], cfg) for key, p in stored.items()}
-        return {key: v for key, v in verdicts.items() if v is not None}
+        verdicts = {}
+        for listing, at in now.items():
+            v = pulse.verdict(stored["l:" + listing], at, cfg)
+            if v is not None:
+                verdicts[listing] = v
+        if not verdicts:
+            return {}
+        pooled: dict[str, list[PulseEntry]] = {}
+        for click, dwell_ms, _ in items:
+            v = verdicts.get(click.listing_id)
+            if v is None or (dwell_ms is None and v.shape is not None):
+                continue
+            for key in pulse.group_keys(click.advertiser_id, click.keyword):
+                # A thin listing reads its groups even with no stay of its own to add.
+                stays = pooled.setdefault(key, [])
+                if dwell_ms is not None:
+                    stays.append(PulseEntry(click.ts, stable_hash32(click.click_id), dwell_ms))
+        if not pooled:
+            return verdicts
+        groups = self.store.merge_pulses(pooled, lambda p, new: pulse.advance(p, new, cfg))
+        for click, _, _ in items:
+            v = verdicts.get(click.listing_id)
+            if v is not None and v.shape is None:
+                pools = [groups[k] for k in pulse.group_keys(click.advertiser_id, click.keyword)]
+                verdicts[click.listing_id] = pulse.borrow(v, pools, now[click.listing_id], cfg)
+        return verdicts
 
     def _heal_refunds(self, records: Iterable[ClickRecord]) -> None:
         """Refunds claimed but not yet written (a request cut off half way): write them now.

@@ -29,6 +29,7 @@ class Verdict:
     expected: float
     shape: float | None = None
     band: tuple[float, float] | None = None
+    pooled: str | None = None  # the shop ("a:...") or keyword ("k:...") whose stays gave the band
 
     @property
     def scripted(self) -> bool:
@@ -44,6 +45,7 @@ class Verdict:
             "listing_expected": round(self.expected, 2),
             "cohort_shape": None if self.shape is None else round(self.shape, 2),
             "band_ms": None if self.band is None else [round(self.band[0]), round(self.band[1])],
+            "band_pooled_from": self.pooled,
         }
 
 
@@ -127,6 +129,23 @@ def advance(pulse: ListingPulse, new: list[PulseEntry], cfg: Settings) -> Listin
     return out
 
 
+def cohort_stays(pulse: ListingPulse, now: int, cfg: Settings) -> np.ndarray:
+    """The stays of the pulse's clicks in the cohort span before `now`: who came with the burst."""
+    return np.array(
+        [e.dwell for e in pulse.entries if e.dwell != NO_DWELL and now - e.ts < cfg.pulse_cohort_s * 1000],
+        dtype=np.float64,
+    )
+
+
+def scripted_band(cohort: np.ndarray, cfg: Settings) -> tuple[float, tuple[float, float] | None]:
+    """The cohort's Weibull shape, and its band when its stays are unnatural: a narrow middle
+    (shape far above organic's < 1) and neither the quick bounces nor the long tail."""
+    shape = signals.weibull_shape(cohort)
+    if not (shape >= cfg.pulse_min_shape and untailed(cohort) <= cfg.pulse_max_untailed):
+        return shape, None
+    return shape, signals.dwell_band(cohort, cfg.band_core_share, cfg.band_widen)
+
+
 def verdict(pulse: ListingPulse, now: int, cfg: Settings) -> Verdict | None:
     """The listing's state at `now`: None unless bursting; scripted when its stays are unnatural."""
     if not pulse.entries:
@@ -137,13 +156,31 @@ def verdict(pulse: ListingPulse, now: int, cfg: Settings) -> Verdict | None:
     expected = expected_clicks(pulse, cfg)
     if not bursting(clicks, expected, cfg):
         return None
-    cohort = np.array(
-        [e.dwell for e in pulse.entries if e.dwell != NO_DWELL and now - e.ts < cfg.pulse_cohort_s * 1000],
-        dtype=np.float64,
-    )
+    cohort = cohort_stays(pulse, now, cfg)
     if len(cohort) < cfg.pulse_min_stays:
         return Verdict(clicks, expected)
-    shape = signals.weibull_shape(cohort)
-    if not (shape >= cfg.pulse_min_shape and untailed(cohort) <= cfg.pulse_max_untailed):
-        return Verdict(clicks, expected, shape)
-    return Verdict(clicks, expected, shape, signals.dwell_band(cohort, cfg.band_core_share, cfg.band_widen))
+    shape, band = scripted_band(cohort, cfg)
+    return Verdict(clicks, expected, shape, band)
+
+
+def group_keys(advertiser_id: str, keyword: str | None) -> list[str]:
+    """The pulses a listing's stays are pooled in while it bursts: its shop's and its keyword's."""
+    return ["a:" + advertiser_id] + ([] if keyword is None else ["k:" + keyword])
+
+
+def borrow(v: Verdict, groups: list[ListingPulse], now: int, cfg: Settings) -> Verdict:
+    """A bursting listing with too few stays of its own to judge takes the band of its shop's or
+    keyword's bursting listings when their pooled stays are scripted: a siege spreads over a
+    shop's listings and a sweep over a keyword's, a few dozen clicks on each, so each listing's
+    own cohort fills only as the wave ends. A listing with enough stays is judged on its own
+    (an honest viral crowd stays as it likes whatever the shop's other listings see)."""
+    if v.shape is not None:
+        return v
+    for group in groups:
+        cohort = cohort_stays(group, now, cfg)
+        if len(cohort) < cfg.pulse_min_stays:
+            continue
+        shape, band = scripted_band(cohort, cfg)
+        if band is not None:
+            return Verdict(v.clicks, v.expected, shape, band, group.key)
+    return v
