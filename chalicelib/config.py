@@ -121,6 +121,11 @@ class Settings:
     # Lockstep (CopyCatch, SynchroTrap CCS 2014): this share of a burst's sources already seen in
     # another burst at another time. Shoppers seldom meet twice in unrelated bursts.
     repeat_share: float = 0.5
+    # ... and "another time" is more than a burst window after the earlier burst ended: a shopper
+    # browsing a keyword's listings one after another is in two bursts a minute or two apart, a
+    # crew's next wave comes back 30-90 minutes later (seeds 2011, 2013). Tuning seeds: 10 minutes
+    # did no better anywhere, 0 let two viral shoppers join a sweep (seed 3, 4 % of viral spend).
+    repeat_gap_s: int = 300
     # A click in a suspect burst is the attack's when its posterior odds reach 19 (95%): prior
     # odds from the burst's excess over baseline, times the likelihood ratios of its own stay,
     # of its source coming back in other bursts and of rival linkage. Ratios are clipped so no

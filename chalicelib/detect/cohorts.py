@@ -222,7 +222,7 @@ def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
         # dozen organic stays can have a narrow middle by chance; they seldom lack both ends).
         if b.spread <= cfg.dwell_spread_ratio and untailed[i] <= cfg.band_max_untailed:
             b.band = (float(low[i]), float(high[i]))
-    # Lockstep: a source in two bursts at different times (one started after the other ended).
+    # Lockstep: a source in two bursts at different times (one started well after the other ended).
     n_persons = np.array([len(b.persons) for b in bursts])
     persons = np.concatenate([b.persons for b in bursts])
     starts = np.repeat([b.start for b in bursts], n_persons)
@@ -232,7 +232,7 @@ def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     latest_start = np.full(len(uniq), np.iinfo(np.int64).min)
     np.minimum.at(earliest_end, inv, ends)
     np.maximum.at(latest_start, inv, starts)
-    came_back = latest_start > earliest_end
+    came_back = latest_start > earliest_end + cfg.repeat_gap_s // 60
     back = np.repeat(np.arange(len(bursts)), n_persons)[came_back[inv]]
     repeat = np.bincount(back, minlength=len(bursts)) / n_persons
     for b, share in zip(bursts, repeat.tolist(), strict=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import Window, describe, find_bursts, find_campaigns
 from chalicelib.detect.frame import ClickFrame
@@ -86,3 +88,33 @@ def test_honest_crowd_with_a_narrow_middle_by_chance_keeps_its_bounces_and_tail(
     (crowd,) = [b for b in bursts if frame.name("target", b.target) == "l:LV"]
     assert crowd.spread <= CFG.dwell_spread_ratio  # the first key alone would take it for a script
     assert crowd.band is None and found == []
+
+
+def test_shoppers_in_two_bursts_minutes_apart_have_not_come_back():
+    # Shoppers of one honest spell browse on to another listing that bursts a few minutes after
+    # the first ended (a keyword's listings one after another): no lockstep. The crew of the
+    # repeat scene comes back 40 minutes later: lockstep.
+    s = scene(attack=False, viral=False)
+    start = T0 + 180 * MINUTE
+    browsers = []
+    for i in range(60):
+        ts = start + i * 8_000  # LV for 8 minutes
+        s.add(ts, "LV", 50_000 + i, 1000 + 30_000 * (i % 7) / 3)
+    for i in range(40):
+        who = 50_020 + i if i < 20 else 60_000 + i  # 20 of LV's shoppers, then newcomers
+        browsers += [f"acct{who}"] if i < 20 else []
+        s.add(start + 15 * MINUTE + i * 12_000, "LW", who, 1000 + 30_000 * (i % 5) / 2)
+    frame, win, _ = found_in(s)
+
+    def came_back(cfg):
+        bursts = find_bursts(win, cfg)
+        assert {frame.name("target", b.target) for b in bursts} >= {"l:LV", "l:LW"}
+        return {frame.name("source", p) for p in describe(bursts, win, cfg)}
+
+    assert not came_back(CFG) & {"a:" + b for b in browsers}
+    assert {"a:" + b for b in browsers} <= came_back(replace(CFG, repeat_gap_s=0))
+    crew = scene(viral=False, repeat=True)
+    frame, win, _ = found_in(crew)
+    assert {frame.name("source", p) for p in describe(find_bursts(win, CFG), win, CFG)} >= {
+        "a:" + a for a in crew.attackers
+    }

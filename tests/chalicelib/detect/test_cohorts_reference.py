@@ -142,7 +142,7 @@ def ref_describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
         int(p)
         for a in bursts
         for b in bursts
-        if b.start > a.end
+        if b.start > a.end + cfg.repeat_gap_s // 60
         for p in set(a.persons.tolist()) & set(b.persons.tolist())
     }
     for b in bursts:
