@@ -273,23 +273,26 @@ class ClickIngest:
         if not verdicts:
             return {}
         pooled: dict[str, list[PulseEntry]] = {}
+        thin: dict[str, dict[str, None]] = {}  # listing too thin to judge alone -> its pools, in order
         for click, dwell_ms, _ in items:
             v = verdicts.get(click.listing_id)
-            if v is None or (dwell_ms is None and v.shape is not None):
+            if v is None:
                 continue
-            for key in pulse.group_keys(click.advertiser_id, click.keyword):
-                # A thin listing reads its groups even with no stay of its own to add.
-                stays = pooled.setdefault(key, [])
-                if dwell_ms is not None:
-                    stays.append(PulseEntry(click.ts, stable_hash32(click.click_id), dwell_ms))
+            keys = pulse.group_keys(click.advertiser_id, click.keyword)
+            if dwell_ms is not None:
+                stay = PulseEntry(click.ts, stable_hash32(click.click_id), dwell_ms)
+                for key in keys:
+                    pooled.setdefault(key, []).append(stay)
+            if v.shape is None:
+                thin.setdefault(click.listing_id, {}).update(dict.fromkeys(keys))
+        for keys in thin.values():  # read even with no stay of their own to add
+            for key in keys:
+                pooled.setdefault(key, [])
         if not pooled:
             return verdicts
         groups = self.store.merge_pulses(pooled, lambda p, new: pulse.advance(p, new, cfg))
-        for click, _, _ in items:
-            v = verdicts.get(click.listing_id)
-            if v is not None and v.shape is None:
-                pools = [groups[k] for k in pulse.group_keys(click.advertiser_id, click.keyword)]
-                verdicts[click.listing_id] = pulse.borrow(v, pools, now[click.listing_id], cfg)
+        for listing, keys in thin.items():
+            verdicts[listing] = pulse.borrow(verdicts[listing], [groups[k] for k in keys], now[listing], cfg)
         return verdicts
 
     def _heal_refunds(self, records: Iterable[ClickRecord]) -> None:
