@@ -225,7 +225,7 @@ def shop_click(n: int, ts: int, listing: str, who: int) -> Click:
     return replace(click(n, ts, listing, who), advertiser_id="SHOP")
 
 
-def test_a_siege_spread_thin_over_a_shops_listings_is_stopped_at_dwell_time():
+def test_a_siege_spread_thin_over_a_shops_listings_is_stopped_live():
     """Twenty listings of one shop, a dozen ten-second stays on each in three minutes: no listing
     has the stays to be judged alone; the shop's pooled stays do, and its newcomers are dropped."""
     rng = np.random.default_rng(12)
