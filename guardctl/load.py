@@ -38,6 +38,7 @@ import json
 import os
 import queue
 import random
+import re
 import secrets
 import subprocess
 import sys
@@ -651,13 +652,26 @@ def run(args) -> dict:
                 t.join(timeout=args.timeout + 35)
         elapsed = time.monotonic() - started
         result = audit(dynamodb_client(endpoint), prefix, ledger)
+        # The servers' logs go with their temporary directory: keep the tracebacks of what failed.
+        tracebacks = server_tracebacks(log_dir) if ledger.failed else []
     config = {
         k: getattr(args, k)
         for k in ("seconds", "concurrency", "servers", "batch", "dwell_batch", "dup_share", "conflict_share",
                   "retry_share", "sweep_every", "seed")
     }  # fmt: skip
     config["serialized"] = args.serialize and not args.url
-    return report(ledger, elapsed, result, config)
+    return {**report(ledger, elapsed, result, config), "server_tracebacks": tracebacks}
+
+
+def server_tracebacks(log_dir: Path, limit: int = 3, chars: int = 3000) -> list[str]:
+    """The last few tracebacks the started servers logged (a 500 says no more than its request id)."""
+    found = []
+    for log in sorted(log_dir.glob("server-*.log")):
+        text = log.read_text(errors="replace")
+        # From the line before each traceback: chalice logs which view failed there.
+        starts = [text.rfind("\n", 0, m.start() - 1) + 1 for m in re.finditer("^Traceback", text, re.M)]
+        found += [f"{log.name}: {text[i : i + chars]}" for i in starts[-limit:]]
+    return found[-limit:]
 
 
 def _secret_for_make_run() -> str:
@@ -789,7 +803,7 @@ def main(argv: list[str] | None = None) -> int:
     for kind, examples in rep["audit"]["examples"].items():
         for example in examples:
             print(f"  {kind}: {example}", file=sys.stderr)
-    for example in rep["integrity_examples"] + rep["failed_examples"]:
+    for example in rep["integrity_examples"] + rep["failed_examples"] + rep["server_tracebacks"]:
         print(f"  {example}", file=sys.stderr)
     return 1 if problems else 0
 

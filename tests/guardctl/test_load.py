@@ -40,7 +40,23 @@ def test_a_short_load_run_loses_nothing(tmp_path, capsys, dynamodb_local_endpoin
     audit = report["audit"]
     assert audit["acknowledged_checked"] == report["clicks_acknowledged"]
     assert all(audit[k] == 0 for k in load.FATAL), audit
-    assert report["integrity_errors"] == 0 and report["failed_requests"] == 0
+    assert report["integrity_errors"] == 0 and report["failed_requests"] == 0, (
+        report["failed_examples"] + report["server_tracebacks"]
+    )
+
+
+def test_a_failed_run_keeps_the_servers_tracebacks(tmp_path):
+    (tmp_path / "server-0.log").write_text(
+        "started\n"
+        "Caught exception for path /v1/clicks\n"
+        "Traceback (most recent call last):\n"
+        '  File "app.py", line 1, in post_clicks\n'
+        "KeyError: 'click_id'\n"
+    )
+    (tmp_path / "server-1.log").write_text("started\nserved 200\n")
+    [traceback] = load.server_tracebacks(tmp_path)
+    assert traceback.startswith("server-0.log: Caught exception for path /v1/clicks")
+    assert "KeyError: 'click_id'" in traceback
 
 
 def test_only_loopback_targets_are_accepted():
