@@ -233,11 +233,21 @@ def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     np.minimum.at(earliest_end, inv, ends)
     np.maximum.at(latest_start, inv, starts)
     came_back = latest_start > earliest_end + cfg.repeat_gap_s // 60
+    came_back &= _locked(uniq, np.concatenate([b.rows for b in bursts]), win, cfg.repeat_min_locked)
     back = np.repeat(np.arange(len(bursts)), n_persons)[came_back[inv]]
     repeat = np.bincount(back, minlength=len(bursts)) / n_persons
     for b, share in zip(bursts, repeat.tolist(), strict=True):
         b.repeat = share
     return uniq[came_back]
+
+
+def _locked(persons: np.ndarray, burst_rows: np.ndarray, win: Window, share: float) -> np.ndarray:
+    """Per person (sorted, each in some burst): whether at least `share` of its clicks in the
+    window fall in bursts (CopyCatch's lockstep: a crew acts when told; a regular shops between)."""
+    person = win.cols["person"]
+    everyone, clicks = np.unique(person, return_counts=True)
+    bursting, in_bursts = np.unique(person[np.unique(burst_rows)], return_counts=True)
+    return in_bursts[np.searchsorted(bursting, persons)] >= share * clicks[np.searchsorted(everyone, persons)]
 
 
 def posterior_odds(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: Settings) -> np.ndarray:

@@ -118,3 +118,23 @@ def test_shoppers_in_two_bursts_minutes_apart_have_not_come_back():
     assert {frame.name("source", p) for p in describe(find_bursts(win, CFG), win, CFG)} >= {
         "a:" + a for a in crew.attackers
     }
+
+
+def test_a_regular_in_two_waves_who_shops_between_them_has_not_come_back():
+    # A regular of the attacked shop is in both of the crew's bursts, 40 minutes apart, but most
+    # of his clicks in the window are outside any burst: not lockstep. The crew's are all in them.
+    s = scene(viral=False, repeat=True)
+    start = T0 + 180 * MINUTE
+    regular = 90_001
+    s.add(start + 1 * MINUTE, "LX", regular, 9_000)
+    s.add(start + 41 * MINUTE, "LY", regular, None)
+    for i in range(3):
+        s.add(start - (60 + 30 * i) * MINUTE, f"L{i}", regular, 40_000)
+    frame, win, _ = found_in(s)
+
+    def came_back(cfg):
+        return {frame.name("source", p) for p in describe(find_bursts(win, cfg), win, cfg)}
+
+    assert f"a:acct{regular}" not in came_back(CFG)
+    assert f"a:acct{regular}" in came_back(replace(CFG, repeat_min_locked=0.0))
+    assert {"a:" + a for a in s.attackers} <= came_back(CFG)
