@@ -222,7 +222,8 @@ def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
         # dozen organic stays can have a narrow middle by chance; they seldom lack both ends).
         if b.spread <= cfg.dwell_spread_ratio and untailed[i] <= cfg.band_max_untailed:
             b.band = (float(low[i]), float(high[i]))
-    # Lockstep: a source in two bursts at different times (one started well after the other ended).
+    # Lockstep: a source in two bursts at different times (one started well after the other ended),
+    # with most of its clicks in bursts.
     n_persons = np.array([len(b.persons) for b in bursts])
     persons = np.concatenate([b.persons for b in bursts])
     starts = np.repeat([b.start for b in bursts], n_persons)
