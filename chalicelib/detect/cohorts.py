@@ -78,6 +78,11 @@ class Window:
         return len(self.rows)
 
     @cached_property
+    def clicks_by_person(self) -> tuple[np.ndarray, np.ndarray]:
+        """The window's distinct persons (sorted) and each one's clicks in it."""
+        return np.unique(self.cols["person"], return_counts=True)
+
+    @cached_property
     def fresh(self) -> np.ndarray:
         """Whether each click is its source's first in the window (shared by every campaign)."""
         return signals.first_clicks(self.cols["person"], self.cols["ts"])
@@ -234,7 +239,7 @@ def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     np.minimum.at(earliest_end, inv, ends)
     np.maximum.at(latest_start, inv, starts)
     came_back = latest_start > earliest_end + cfg.repeat_gap_s // 60
-    came_back &= _locked(uniq, np.concatenate([b.rows for b in bursts]), win, cfg.repeat_min_locked)
+    came_back &= _locked(uniq, rows, win, cfg.repeat_min_locked)
     back = np.repeat(np.arange(len(bursts)), n_persons)[came_back[inv]]
     repeat = np.bincount(back, minlength=len(bursts)) / n_persons
     for b, share in zip(bursts, repeat.tolist(), strict=True):
@@ -245,9 +250,8 @@ def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
 def _locked(persons: np.ndarray, burst_rows: np.ndarray, win: Window, share: float) -> np.ndarray:
     """Per person (sorted, each in some burst): whether at least `share` of its clicks in the
     window fall in bursts (CopyCatch's lockstep: a crew acts when told; a regular shops between)."""
-    person = win.cols["person"]
-    everyone, clicks = np.unique(person, return_counts=True)
-    bursting, in_bursts = np.unique(person[np.unique(burst_rows)], return_counts=True)
+    everyone, clicks = win.clicks_by_person
+    bursting, in_bursts = np.unique(win.cols["person"][np.unique(burst_rows)], return_counts=True)
     return in_bursts[np.searchsorted(bursting, persons)] >= share * clicks[np.searchsorted(everyone, persons)]
 
 
@@ -263,7 +267,7 @@ def posterior_odds(bursts: list[Burst], win: Window, repeated: np.ndarray, cfg: 
     dwell = cols["dwell"]
     came_back = np.isin(cols["person"], repeated)
     # How common each piece of evidence is in the whole market: the honest rate it is weighed by.
-    people = len(np.unique(cols["person"]))
+    people = len(win.clicks_by_person[0])
     market_repeat = max(len(repeated) / max(people, 1), 1e-3)
     market_rival = max(float(cols["rival"].mean()), 1e-3)
     cap = cfg.max_likelihood_ratio
