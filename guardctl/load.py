@@ -669,7 +669,8 @@ def server_tracebacks(log_dir: Path, limit: int = 3, chars: int = 3000) -> list[
     for log in sorted(log_dir.glob("server-*.log")):
         text = log.read_text(errors="replace")
         # From the line before each traceback: chalice logs which view failed there.
-        starts = [text.rfind("\n", 0, m.start() - 1) + 1 for m in re.finditer("^Traceback", text, re.M)]
+        found_at = [m.start() for m in re.finditer("^Traceback", text, re.M)]
+        starts = [text.rfind("\n", 0, max(at - 1, 0)) + 1 for at in found_at]
         found += [f"{log.name}: {text[i : i + chars]}" for i in starts[-limit:]]
     return found[-limit:]
 

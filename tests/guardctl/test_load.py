@@ -57,6 +57,9 @@ def test_a_failed_run_keeps_the_servers_tracebacks(tmp_path):
     [traceback] = load.server_tracebacks(tmp_path)
     assert traceback.startswith("server-0.log: Caught exception for path /v1/clicks")
     assert "KeyError: 'click_id'" in traceback
+    # A traceback on a log's first line starts there (not at the log's last line).
+    (tmp_path / "server-1.log").write_text("Traceback (most recent call last):\nOSError: boom\nserved 200\n")
+    assert load.server_tracebacks(tmp_path)[-1].startswith("server-1.log: Traceback (most recent call last):")
 
 
 def test_only_loopback_targets_are_accepted():
