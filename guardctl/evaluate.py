@@ -207,11 +207,12 @@ def _attack_numbers(attack: dict, clicks: dict, labels: dict, stage: dict) -> di
     """What the attacked advertisers paid during the attack, against their honest traffic then.
 
     Charged at the time: every click on them in the attack's span that was not stopped at click or
-    dwell time (a later sweep gives the money back, but the budget was drained meanwhile).
+    dwell time (a later sweep gives the money back, but the budget was drained meanwhile). Paid in
+    the end: what no rule refunded, the sweep's credits included.
     """
     advertisers = set(attack["targets"]["advertiser_ids"])
     lo, hi = attack["start_ms"], attack["end_ms"]
-    charged = honest = fraud = fraud_refunded = 0
+    charged = paid = honest = fraud = fraud_refunded = 0
     for cid, c in clicks.items():
         if c["advertiser_id"] not in advertisers or not lo <= c["ts"] <= hi:
             continue
@@ -220,6 +221,8 @@ def _attack_numbers(attack: dict, clicks: dict, labels: dict, stage: dict) -> di
             honest += cost
         if stage.get(cid) not in (STAGE_REALTIME, STAGE_DWELL):
             charged += cost
+        if cid not in stage:
+            paid += cost
         if labels[cid]["attack_id"] == attack["attack_id"]:
             fraud += cost
             fraud_refunded += cost if cid in stage else 0
@@ -230,6 +233,7 @@ def _attack_numbers(attack: dict, clicks: dict, labels: dict, stage: dict) -> di
         "fraud_cny": round(fraud / 1e6),
         "refunded": _share(fraud_refunded, fraud),
         "charge_ratio": round(charged / honest, 2) if honest else None,
+        "paid_ratio": round(paid / honest, 2) if honest else None,
     }
 
 
@@ -282,14 +286,14 @@ def print_table(results: dict[int, dict], held_out: set[int]) -> None:
     print()
     print(
         f"{'seed':>6} {'attack':>10} {'kind':>14} {'min':>6} {'fraud CNY':>9} {'refunded':>9} "
-        f"{'charged/honest':>14}"
+        f"{'charged/honest':>14} {'paid/honest':>11}"
     )
     for seed, n in results.items():
         for a in n["attacks"]:
-            ratio = "n/a" if a["charge_ratio"] is None else f"{a['charge_ratio']}x"
+            ratio, paid = ("n/a" if a[k] is None else f"{a[k]}x" for k in ("charge_ratio", "paid_ratio"))
             print(
                 f"{seed:>6} {a['attack_id']:>10} {a['kind']:>14} {a['minutes']:>6} "
-                f"{a['fraud_cny']:>9} {_pct(a['refunded']):>9} {ratio:>14}"
+                f"{a['fraud_cny']:>9} {_pct(a['refunded']):>9} {ratio:>14} {paid:>11}"
             )
 
 

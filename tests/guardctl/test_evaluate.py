@@ -81,3 +81,18 @@ def test_the_command_line_runs_a_variant(capsys, monkeypatch):
     evaluate.main(["--seeds", "11", "--jobs", "1", "--variant", "loose-script"])
     assert seen == ["loose-script"]
     assert "Variant loose-script" in capsys.readouterr().out
+
+
+def test_an_attack_is_charged_what_was_not_stopped_live_and_pays_what_was_never_refunded():
+    attack = {"attack_id": "siege-1", "kind": "rival_siege", "start_ms": 0, "end_ms": 600_000}
+    attack["targets"] = {"advertiser_ids": ["BIG"]}
+    costs = {"honest": 1_000_000, "live": 2_000_000, "swept": 3_000_000, "missed": 4_000_000}
+    clicks = {cid: {"advertiser_id": "BIG", "ts": 60_000, "cost_micros": c} for cid, c in costs.items()}
+    clicks["elsewhere"] = {"advertiser_id": "OTHER", "ts": 60_000, "cost_micros": 9_000_000}
+    labels = {cid: {"fraud": cid != "honest", "attack_id": "siege-1"} for cid in clicks}
+    labels["honest"]["attack_id"] = None
+    stage = {"live": "realtime", "swept": "sweep"}
+    got = evaluate._attack_numbers(attack, clicks, labels, stage)
+    assert got["charge_ratio"] == 8.0  # honest + swept + missed, over honest
+    assert got["paid_ratio"] == 5.0  # honest + missed
+    assert got["refunded"] == round(5 / 9, 5)
