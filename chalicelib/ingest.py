@@ -253,12 +253,13 @@ class ClickIngest:
         Stays on bursting listings are pooled by shop and keyword too (one write per shop and
         keyword per batch, none while nothing bursts), and a bursting listing with too few stays
         of its own borrows their band (`pulse.borrow`)."""
+        entries = [
+            PulseEntry(click.ts, stable_hash32(click.click_id), NO_DWELL if dwell_ms is None else dwell_ms)
+            for click, dwell_ms, _ in items
+        ]
         additions: dict[str, list[PulseEntry]] = {}
         now: dict[str, int] = {}
-        for click, dwell_ms, at in items:
-            entry = PulseEntry(
-                click.ts, stable_hash32(click.click_id), NO_DWELL if dwell_ms is None else dwell_ms
-            )
+        for (click, _, at), entry in zip(items, entries, strict=True):
             additions.setdefault("l:" + click.listing_id, []).append(entry)
             now[click.listing_id] = max(now.get(click.listing_id, at), at)
         if not additions:
@@ -274,15 +275,14 @@ class ClickIngest:
             return {}
         pooled: dict[str, list[PulseEntry]] = {}
         thin: dict[str, dict[str, None]] = {}  # listing too thin to judge alone -> its pools, in order
-        for click, dwell_ms, _ in items:
+        for (click, dwell_ms, _), entry in zip(items, entries, strict=True):
             v = verdicts.get(click.listing_id)
             if v is None:
                 continue
             keys = pulse.group_keys(click.advertiser_id, click.keyword)
             if dwell_ms is not None:
-                stay = PulseEntry(click.ts, stable_hash32(click.click_id), dwell_ms)
                 for key in keys:
-                    pooled.setdefault(key, []).append(stay)
+                    pooled.setdefault(key, []).append(entry)
             if v.shape is None:
                 thin.setdefault(click.listing_id, {}).update(dict.fromkeys(keys))
         for keys in thin.values():  # read even with no stay of their own to add
