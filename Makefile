@@ -4,6 +4,7 @@
 #
 #   make run                 the guard on http://127.0.0.1:8000 over DynamoDB Local, until Ctrl-C
 #   make run PORT=9000 PERSIST=1     another port; keep the tables in .local/dynamodb across runs
+#   make run SCHEDULE=0      without the scheduled sweep (it runs on event time by default)
 #   make test                what CI runs (.ci/run);  make help  lists every target
 
 SHELL := /bin/bash
@@ -18,6 +19,7 @@ PIP_STAMP := $(VENV)/.requirements.stamp
 NPM_STAMP := node_modules/.package-lock.stamp
 PORT ?= 8000
 PERSIST ?=
+SCHEDULE ?=
 PYTEST := $(BIN)/pytest -q
 # The DynamoDB Local tier: these files with CLICKGUARD_DYNAMODB=local (their `dynamodb` fixture
 # then uses DynamoDB Local), plus every test marked @pytest.mark.dynamodb_local.
@@ -60,7 +62,8 @@ $(NPM_STAMP): package.json package-lock.json
 # --- run --------------------------------------------------------------------------------------
 
 run: deps ## serve on http://127.0.0.1:8000 (PORT=...) over DynamoDB Local; PERSIST=1 keeps tables
-	$(BIN)/guardctl serve --port $(PORT) $(if $(filter 1 true yes,$(PERSIST)),--persist)
+	$(BIN)/guardctl serve --port $(PORT) $(if $(filter 1 true yes,$(PERSIST)),--persist) \
+	  $(if $(filter 0 false no off,$(SCHEDULE)),--no-schedule)
 
 # --- checks -----------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """`guardctl`: the click guard's developer command line.
 
     guardctl token ROLE [--merchant-id ID] [--sub SUB] [--ttl SECONDS] [--secret S]
-    guardctl serve [--port N] [--persist]
+    guardctl serve [--port N] [--persist] [--no-schedule]
     guardctl simulate [--seed N] [--hours H] [--out FILE.jsonl]
     guardctl replay FILE.jsonl [--url URL] [--batch N] [--sweep-every SECONDS]
     guardctl refunds MERCHANT [--url URL] [--from T] [--to T] [--reason CODE] [--limit N]
@@ -42,8 +42,9 @@ def ensure_project_importable() -> Path:
     return root
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+def _env_flag(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    return raw in ("1", "true", "yes", "on") if raw else default
 
 
 def _env_int(name: str, default: int) -> int:
@@ -127,6 +128,7 @@ def run_serve(args) -> int:
         persist=args.persist,
         project_dir=project_dir(),
         state_dir=args.state_dir,
+        schedule=args.schedule,
     )
 
 
@@ -155,6 +157,13 @@ def _add_serve(subparsers) -> None:
         "--state-dir",
         type=Path,
         help="where the secret, the DynamoDB Local log and data go (default .local/)",
+    )
+    parser.add_argument(
+        "--no-schedule",
+        dest="schedule",
+        action="store_false",
+        default=_env_flag("SCHEDULE", True),
+        help="do not run the scheduled sweep on event time (default: run it, unless $SCHEDULE=0)",
     )
     parser.set_defaults(handler=run_serve)
 

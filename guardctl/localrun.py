@@ -7,7 +7,9 @@
    in `.local/dynamodb/` (tables and items kept across runs).
 4. Create the tables of `infra/resources.json` as `fraudguard-<LogicalId>`, the names that
    `chalicelib.config.tables()` uses by default.
-5. Serve `chalice local` (stage `local`) in the foreground until Ctrl-C or SIGTERM; then stop
+5. Run the app's scheduled sweep on event time (guardctl/schedules.py), which `chalice local`
+   does not, unless told not to.
+6. Serve `chalice local` (stage `local`) in the foreground until Ctrl-C or SIGTERM; then stop
    DynamoDB Local.
 
 chalice's request handler writes the headers and the body of a response in two sends; with
@@ -203,7 +205,7 @@ def create_local_server(project_dir: Path, host: str, port: int, stage: str = ST
     return server
 
 
-def banner(url: str, endpoint: str, secret: Secret, persist_dir: Path | None) -> str:
+def banner(url: str, endpoint: str, secret: Secret, persist_dir: Path | None, scheduled=()) -> str:
     guardctl = ".venv/bin/guardctl"
     lines = [
         "",
@@ -212,6 +214,11 @@ def banner(url: str, endpoint: str, secret: Secret, persist_dir: Path | None) ->
         f"  DynamoDB Local:  {endpoint}   tables fraudguard-*, "
         + (f"kept in {persist_dir}" if persist_dir else "in memory (empty every run)"),
     ]
+    for function in scheduled:
+        lines.append(
+            f"  schedule:        {function.name} every {function.every_s} s of event time "
+            "(SCHEDULE=0 turns it off)"
+        )
     if secret.source == "environment":
         lines.append(f"  JWT secret:      from {SECRET_ENV} (keep it set where you mint tokens)")
     else:
@@ -227,6 +234,14 @@ def banner(url: str, endpoint: str, secret: Secret, persist_dir: Path | None) ->
         "",
     ]
     return "\n".join(lines)
+
+
+def _start_schedules(app):
+    """The app's scheduled functions on event time, reading the newest event time from the store."""
+    from chalicelib import wiring
+    from guardctl import schedules
+
+    return schedules.start(app, lambda: wiring.store().newest_click_ts())
 
 
 @contextlib.contextmanager
@@ -254,6 +269,7 @@ def serve(
     persist: bool = False,
     project_dir: Path | None = None,
     state_dir: Path | None = None,
+    schedule: bool = True,
     out=sys.stdout,
 ) -> int:
     """Run the guard locally in the foreground until interrupted. Returns an exit status."""
@@ -276,15 +292,21 @@ def serve(
                 _apply_environment(app_environment(endpoint, secret.value))
                 schema.create_tables(dynamodb_local.client(endpoint), TABLE_PREFIX)
                 server = create_local_server(project_dir, host, port)
+                stop_schedules, running = _start_schedules(server.app_object) if schedule else (None, [])
                 try:
                     url = f"http://{host}:{server.server.server_address[1]}"
-                    print(banner(url, endpoint, secret, persist_dir), file=out)
+                    scheduled = [s.function for s in running]
+                    print(banner(url, endpoint, secret, persist_dir, scheduled), file=out)
                     print(f"  ready in {time.monotonic() - started:.1f} s\n", file=out, flush=True)
                     try:
                         server.server.serve_forever(poll_interval=0.2)
                     except KeyboardInterrupt:
                         print("\nstopping...", file=out, flush=True)
                 finally:
+                    if stop_schedules is not None:
+                        stop_schedules.set()
+                    for s in running:
+                        print(f"  {s.function.name} ran {s.runs} times ({s.failures} failed)", file=out)
                     server.server.server_close()
         except KeyboardInterrupt:  # interrupted while starting up
             print("\ninterrupted", file=out, flush=True)

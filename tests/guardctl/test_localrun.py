@@ -308,6 +308,11 @@ def test_make_run_serves_the_guard_on_dynamodb_local(tmp_path):
         assert status == 401
         assert not (state / "jwt-secret").exists(), "a secret from the environment is not saved"
 
+        # The scheduled sweep runs beside the server (the click above made it due) and fails never.
+        assert "schedule:        scheduled_sweep every 60 s of event time" in log.read_text()
+        time.sleep(2.5)
+        assert "schedule scheduled_sweep:" not in log.read_text()
+
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
         assert proc.wait(timeout=20) == 0, log.read_text()
         assert "stopped" in log.read_text()
