@@ -134,6 +134,14 @@ class Settings:
     # 0.437 -> 0.380 %, seller-shoppers -0.25 to -0.69 points, fraud refunded -0.1 points; a
     # third kept only seed 3's organic gain.
     repeat_min_locked: float = 0.5
+    # A member's click on the attack's listings is the attack's only within this many minutes of
+    # one of its bursts on that listing, shop or keyword: a crew clicks when told to, while a
+    # member's shopping between waves is anyone's (a besieged shop's regulars, sellers who are
+    # also customers). Tuning seeds, against the whole span of the campaign: organic 0.196 ->
+    # 0.196, 0.284 -> 0.213, 0.380 -> 0.347 %, seller-shoppers -0.4 to -0.5 points, fraud
+    # refunded -0.28 / -0.01 / -0.01 points (stragglers between a siege's waves); 10 and 20
+    # minutes gave the same organic and cost more fraud.
+    member_burst_margin_min: int = 30
     # A click in a suspect burst is the attack's when its posterior odds reach 19 (95%): prior
     # odds from the burst's excess over baseline, times the likelihood ratios of its own stay,
     # of its source coming back in other bursts and of rival linkage. Ratios are clipped so no

@@ -373,6 +373,17 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return labels
 
 
+def with_bursts(rows: np.ndarray, group: list[Burst], win: Window, margin: int) -> np.ndarray:
+    """Whether each click came with one of the attack's bursts on its listing, shop or keyword:
+    a crew clicks when told to, while a member's shopping between waves is the same as anyone's."""
+    minute = win.minute[rows]
+    came = np.zeros(len(rows), dtype=bool)
+    for b in group:
+        on_target = win.cols[b.column][rows] == b.target
+        came |= on_target & (minute >= b.start - margin) & (minute <= b.end + margin)
+    return came
+
+
 def assemble(
     group: list[Burst], win: Window, credited: np.ndarray, came_back: np.ndarray, cfg: Settings
 ) -> Found:
@@ -391,10 +402,11 @@ def assemble(
     # credited clicks hit (a keyword's or an advertiser's other listings are too wide a net).
     targets = {c: {b.target for b in group if b.column == c} for c in TARGET_COLUMNS}
     aimed = set(targets["listing"]) | set(np.unique(cols["listing"][mine]).tolist())
-    # ... and while it ran: a member's shopping on the same listing hours later is camouflage.
+    # ... and with its bursts: a member's shopping there between waves, or hours later, is anyone's.
     first, last = min(b.start for b in group), max(b.end for b in group)
     near, _ = win.on_listings(np.array(sorted(aimed)), first, last)
-    rows = np.union1d(near[np.isin(cols["person"][near], members)], mine)
+    theirs = near[np.isin(cols["person"][near], members)]
+    rows = np.union1d(theirs[with_bursts(theirs, group, win, cfg.member_burst_margin_min)], mine)
     # Listings the attack dominated: where stays in its band may be credited on sight. A listing
     # its crew only brushed while honest shoppers crowded it (viral) is left to member matching.
     hit, hit_counts = np.unique(cols["listing"][mine], return_counts=True)

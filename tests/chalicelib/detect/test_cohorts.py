@@ -138,3 +138,19 @@ def test_a_regular_in_two_waves_who_shops_between_them_has_not_come_back():
     assert f"a:acct{regular}" not in came_back(CFG)
     assert f"a:acct{regular}" in came_back(replace(CFG, repeat_min_locked=0.0))
     assert {"a:" + a for a in s.attackers} <= came_back(CFG)
+
+
+def test_a_members_click_between_the_attacks_bursts_is_not_the_attacks():
+    # The crew hits LX, then LY of the same shop 40 minutes later. One of them also clicks LX
+    # 20 minutes after its burst, alone: between the waves, as any shopper of the shop does.
+    s = scene(viral=False, repeat=True)
+    start = T0 + 180 * MINUTE
+    between = s.add(start + 24 * MINUTE, "LX", 0, 40_000).click_id
+    frame, win, _ = found_in(s)
+
+    def credited(margin_min):
+        (found,) = find_campaigns(win, replace(CFG, member_burst_margin_min=margin_min))
+        return clicks_of(frame, win, found)
+
+    assert credited(60) - credited(5) == {between}  # the crew's own clicks are the attack's either way
+    assert len(credited(5) & s.attack) >= 0.8 * len(s.attack)
