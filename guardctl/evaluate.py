@@ -8,9 +8,12 @@ knobs drawn from the seed (attack sizes, dwell scripts, jitter, camouflage, surg
 thresholds were tuned on TUNING_SEEDS only: HELD_OUT_SEEDS are the honest measure.
 
     python -m guardctl.evaluate [--seeds 1,2] [--json out.json] [--hours 24] [--variant NAME]
+                                [--delivery NAME]
 
 A variant moves some knobs outside the ranges the seeds draw from (VARIANTS): traffic the
 thresholds were never tuned to, to see how the guard degrades rather than to meet the targets.
+A delivery (--delivery NAME, DELIVERIES) changes how the same day reaches the guard: the stay
+inside the click, dwell reports minutes late, or a sweep every 5 minutes.
 """
 
 from __future__ import annotations
@@ -60,6 +63,26 @@ VARIANTS: dict[str, dict] = {
     # A loose script that looks like browsing: 20 s stays, log jitter 0.3, half the crews camouflaged.
     "loose-script": {"dwell_script_ms": 20_000, "dwell_jitter": 0.3, "camouflage": 0.5},
 }
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a day reaches the guard. The default is the deployed path: dwell reported when the
+    stay ends, a sweep every minute."""
+
+    inline_dwell: bool = False  # the stay inside the click, no reports (a replay of logs)
+    dwell_delay_ms: int = 0  # each report arrives this long after the stay ends
+    sweep_every_ms: int = 60_000
+
+
+DELIVERIES: dict[str, Delivery] = {
+    # An ad server replaying logs in which the stay is already known: `dwell_ms` in the click.
+    "inline-dwell": Delivery(inline_dwell=True),
+    # Dwell reports batched by the ad server and sent 2 minutes after the stay ends.
+    "late-dwell": Delivery(dwell_delay_ms=120_000),
+    # A schedule (or a client calling POST /v1/sweeps) that sweeps every 5 minutes.
+    "sweep-every-5min": Delivery(sweep_every_ms=300_000),
+}
 BATCH = 500
 SECOND_MS = 1000
 MINUTE_MS = 60_000
@@ -96,8 +119,27 @@ class Run:
     sweep_seconds: float
 
 
-def replay(day: SimDay, cfg: Settings) -> Run:
-    """Drive the guard through a day: profiles first, then events in time order, sweeping each minute."""
+def deliver(events: list[dict], delivery: Delivery) -> list[dict]:
+    """The day's events in the order the guard receives them under `delivery`."""
+    if delivery.inline_dwell:
+        stays = {e["dwell"]["click_id"]: e["dwell"]["dwell_ms"] for e in events if e["type"] == "dwell"}
+        return [
+            {**e, "click": {**e["click"], "dwell_ms": stays[e["click"]["click_id"]]}}
+            if e["click"]["click_id"] in stays
+            else e
+            for e in events
+            if e["type"] == "click"
+        ]
+    if delivery.dwell_delay_ms:
+        delay = delivery.dwell_delay_ms
+        late = [{**e, "ts_ms": e["ts_ms"] + delay} if e["type"] == "dwell" else e for e in events]
+        return sorted(late, key=lambda e: e["ts_ms"])  # stable: same-time events keep their order
+    return events
+
+
+def replay(day: SimDay, cfg: Settings, delivery: Delivery = Delivery()) -> Run:
+    """Drive the guard through a day: profiles first, then events in time order, sweeping each minute
+    (or as `delivery` says)."""
     store = MemoryStore()
     for seller_id, body in day.sellers.items():
         store.put_seller(validation.parse_profile(seller_id, body, cfg))
@@ -119,10 +161,11 @@ def replay(day: SimDay, cfg: Settings) -> Run:
             dwells.clear()
         metrics.clear_metrics()  # each request would publish its own; the benchmark publishes none
 
-    for event in day.events:
+    every = delivery.sweep_every_ms
+    for event in deliver(day.events, delivery):
         ts = event["ts_ms"]
         if next_sweep is None:
-            next_sweep = (ts // MINUTE_MS + 1) * MINUTE_MS
+            next_sweep = (ts // every + 1) * every
         while ts >= next_sweep:
             flush()
             t0 = time.perf_counter()
@@ -131,7 +174,7 @@ def replay(day: SimDay, cfg: Settings) -> Run:
             sweeps += 1
             # Campaigns change only at sweeps: a fresh matcher sees them, like a new request.
             ingest = ClickIngest(store, cfg, StoreCampaignMatcher(store, cfg))
-            next_sweep += MINUTE_MS
+            next_sweep += every
         second = ts // SECOND_MS
         if second != batch_second or len(clicks) >= BATCH or len(dwells) >= BATCH:
             flush()
@@ -196,11 +239,13 @@ def score(day: SimDay, run: Run) -> dict:
     return out
 
 
-def run_seed(seed: int, hours: float, cfg: Settings, variant: str | None = None) -> dict:
+def run_seed(
+    seed: int, hours: float, cfg: Settings, variant: str | None = None, delivery: str | None = None
+) -> dict:
     """Simulate, replay and score one day."""
     logger.setLevel("WARNING")  # a day drops thousands of clicks; each is logged at INFO
     day = simulate(scenario(seed, hours, variant))
-    return score(day, replay(day, cfg))
+    return score(day, replay(day, cfg, DELIVERIES[delivery] if delivery else Delivery()))
 
 
 def _attack_numbers(attack: dict, clicks: dict, labels: dict, stage: dict) -> dict:
@@ -321,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write the numbers to this file")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="days replayed at once")
     parser.add_argument("--variant", choices=sorted(VARIANTS), help="days unlike the tuning days (VARIANTS)")
+    parser.add_argument("--delivery", choices=sorted(DELIVERIES), help="how the days reach the guard")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else list(TUNING_SEEDS + HELD_OUT_SEEDS)
     held_out = {s for s in seeds if s not in TUNING_SEEDS}
@@ -328,16 +374,18 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     jobs = max(1, min(args.jobs, len(seeds)))
     if jobs == 1:
-        results = {seed: run_seed(seed, args.hours, cfg, args.variant) for seed in seeds}
+        results = {seed: run_seed(seed, args.hours, cfg, args.variant, args.delivery) for seed in seeds}
     else:
         # One day per process: days are independent and each replay is single-threaded.
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {seed: pool.submit(run_seed, seed, args.hours, cfg, args.variant) for seed in seeds}
+            how = (args.variant, args.delivery)
+            futures = {seed: pool.submit(run_seed, seed, args.hours, cfg, *how) for seed in seeds}
             results = {seed: f.result() for seed, f in futures.items()}
     print(
         f"Tuned on seeds {list(TUNING_SEEDS)}; held out (never tuned on): "
         f"{sorted(held_out) or 'none in this run'}."
         + (f" Variant {args.variant}: {VARIANTS[args.variant]}." if args.variant else "")
+        + (f" Delivery {args.delivery}: {DELIVERIES[args.delivery]}." if args.delivery else "")
     )
     print_table(results, held_out)
     summary = {
@@ -367,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
                     "tuning": list(TUNING_SEEDS),
                     "misses": failed,
                     "variant": args.variant,
+                    "delivery": args.delivery,
                 },
                 f,
                 indent=2,

@@ -73,14 +73,34 @@ def test_the_command_line_runs_a_variant(capsys, monkeypatch):
     }
     seen = []
 
-    def run_seed(seed, hours, cfg, variant=None):
-        seen.append(variant)
+    def run_seed(seed, hours, cfg, variant=None, delivery=None):
+        seen.append((variant, delivery))
         return numbers
 
     monkeypatch.setattr(evaluate, "run_seed", run_seed)
-    evaluate.main(["--seeds", "11", "--jobs", "1", "--variant", "loose-script"])
-    assert seen == ["loose-script"]
-    assert "Variant loose-script" in capsys.readouterr().out
+    evaluate.main(["--seeds", "11", "--jobs", "1", "--variant", "loose-script", "--delivery", "late-dwell"])
+    assert seen == [("loose-script", "late-dwell")]
+    out = capsys.readouterr().out
+    assert "Variant loose-script" in out and "Delivery late-dwell" in out
+
+
+def _day_events():
+    click = {"type": "click", "ts_ms": 1_000, "click": {"click_id": "c1", "ts": 1_000}}
+    other = {"type": "click", "ts_ms": 20_000, "click": {"click_id": "c2", "ts": 20_000}}
+    stay = {"type": "dwell", "ts_ms": 11_000, "dwell": {"click_id": "c1", "dwell_ms": 10_000}}
+    return [click, stay, other]
+
+
+def test_a_delivery_changes_how_the_day_arrives_not_what_it_holds():
+    events = _day_events()
+    assert evaluate.deliver(events, evaluate.Delivery()) == events
+    inline = evaluate.deliver(events, evaluate.DELIVERIES["inline-dwell"])
+    assert [e["type"] for e in inline] == ["click", "click"]
+    assert inline[0]["click"]["dwell_ms"] == 10_000 and "dwell_ms" not in inline[1]["click"]
+    late = evaluate.deliver(events, evaluate.DELIVERIES["late-dwell"])
+    arrivals = [(e["type"], e["ts_ms"]) for e in late]
+    assert arrivals == [("click", 1_000), ("click", 20_000), ("dwell", 131_000)]
+    assert events == _day_events()  # the day itself is untouched
 
 
 def test_an_attack_is_charged_what_was_not_stopped_live_and_pays_what_was_never_refunded():
@@ -96,3 +116,13 @@ def test_an_attack_is_charged_what_was_not_stopped_live_and_pays_what_was_never_
     assert got["charge_ratio"] == 8.0  # honest + swept + missed, over honest
     assert got["paid_ratio"] == 5.0  # honest + missed
     assert got["refunded"] == round(5 / 9, 5)
+
+
+def test_every_delivery_replays_the_tiny_day_and_the_slow_schedule_sweeps_a_fifth_as_often():
+    day = tiny_day(5)
+    sweeps = {}
+    for name, delivery in evaluate.DELIVERIES.items():
+        numbers = evaluate.score(day, evaluate.replay(day, Settings(), delivery))
+        assert numbers["clicks"] == sum(1 for _ in day.clicks()) and numbers["fraud_refunded"] > 0.5, name
+        sweeps[name] = numbers["sweeps"]
+    assert 36 <= sweeps["sweep-every-5min"] <= sweeps["inline-dwell"] / 4
