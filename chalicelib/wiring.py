@@ -4,37 +4,45 @@ from __future__ import annotations
 
 import os
 import threading
-from functools import lru_cache
 
 import boto3
 
 from chalicelib.auth import SECRET_ENV
-from chalicelib.config import Settings, Tables, settings, tables
+from chalicelib.config import settings, tables
 from chalicelib.detect.matcher import StoreCampaignMatcher
 from chalicelib.ingest import ClickIngest
 from chalicelib.storage.dynamodb import CLIENT_CONFIG, DynamoStore
 
 _SESSION_LOCK = threading.Lock()
+# Services per thread. A boto3 resource is not thread-safe: its condition builder numbers the
+# placeholders of a query's key condition in state shared by every call, so two threads querying
+# at once can send a condition that names one key twice (a ValidationException). A Lambda
+# container runs one invocation at a time; chalice local serves each connection on a thread, and
+# `make run` sweeps on a thread beside them.
+_PER_THREAD = threading.local()
+KEEP_PER_THREAD = 8  # settings change only between tests; bound the stores a thread keeps
 
 
-@lru_cache(maxsize=8)
 def _resource(endpoint: str | None, region: str):
-    # One resource per endpoint, reused across invocations (connection pooling, warm starts).
-    # Its own session, built under a lock: boto3's default session is not safe to build clients
-    # from in several threads at once (chalice local serves requests on threads).
+    # Reused across invocations (connection pooling, warm starts). Its own session, built under a
+    # lock: boto3's default session is not safe to build clients from in several threads at once.
     with _SESSION_LOCK:
         return boto3.session.Session().resource("dynamodb", config=CLIENT_CONFIG, region_name=region)
-
-
-@lru_cache(maxsize=8)
-def _store(names: Tables, cfg: Settings, endpoint: str | None, region: str) -> DynamoStore:
-    return DynamoStore(names, cfg, _resource(endpoint, region))
 
 
 def store() -> DynamoStore:
     endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return _store(tables(), settings(), endpoint, region)
+    stores = _PER_THREAD.__dict__.setdefault("stores", {})
+    key = (tables(), settings(), endpoint, region)
+    if key not in stores:
+        if len(stores) >= KEEP_PER_THREAD:
+            stores.pop(next(iter(stores)))
+        resources = _PER_THREAD.__dict__.setdefault("resources", {})
+        if (endpoint, region) not in resources:
+            resources[(endpoint, region)] = _resource(endpoint, region)
+        stores[key] = DynamoStore(key[0], key[1], resources[(endpoint, region)])
+    return stores[key]
 
 
 def ingest() -> ClickIngest:

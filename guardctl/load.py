@@ -20,10 +20,11 @@ own request in order; a retried request answers the same decisions.
 It prints error rate, throughput and latency percentiles, and exits 1 if anything was lost.
 
 Servers: `chalice local` is a ThreadingMixIn HTTP server (a thread per connection; its app class
-keeps `current_request` in a thread-local), so one process serves requests concurrently, sharing
-one store object, as no Lambda container does. --servers runs several such processes on one
-DynamoDB Local (default 2), like concurrent containers; --serialize makes each process handle one
-request at a time, as a Lambda container does.
+keeps `current_request` in a thread-local), so one process serves requests concurrently, each
+thread with its own store (boto3 resources are not thread-safe), as no Lambda container does.
+--servers runs several such processes on one DynamoDB Local (default 2), like concurrent
+containers; --serialize makes each process handle one request at a time, as a Lambda container
+does.
 
 Bounded: --seconds, --max-requests, a per-request timeout, and loopback addresses only.
 """
