@@ -169,17 +169,23 @@ class ClickIngest:
         for click in clicks:
             by_kind = keys[click.click_id]
             verdict = verdicts.get(click.listing_id)
+            campaign_id = campaign_of.get(click.click_id)
+            stay_matched = False
+            if campaign_id is None and click.dwell_ms is not None:
+                # A stay known at click time (a replay of logs) is matched as a report of it would be.
+                campaign_id = self.campaigns.match_dwell(click, click.dwell_ms, verdict is not None)
+                stay_matched = campaign_id is not None
             evidence = click_evidence(
                 click,
                 {kind: activity[key] for kind, key in by_kind.items()},
                 {k: owners_by_key[key] for k, key in by_kind.items() if key in owners_by_key},
                 profiles,
                 cfg,
-                campaign_id=campaign_of.get(click.click_id),
+                campaign_id=campaign_id,
                 pulse=verdict.evidence() if verdict and verdict.scripted else None,
                 bursting=verdict is not None,
             )
-            if verdict and click.dwell_ms is not None and verdict.holds(click.dwell_ms):
+            if stay_matched or (verdict and click.dwell_ms is not None and verdict.holds(click.dwell_ms)):
                 evidence["dwell_pattern"] = True
             outcome = decide(evidence, click.cost_micros, cfg)
             records.append(

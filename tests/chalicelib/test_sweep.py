@@ -210,6 +210,22 @@ def test_a_stay_in_the_band_on_the_attacked_listing_is_credited_at_dwell_time():
     assert refund.campaign_id and "DWELL_PATTERN" in refund.reasons
 
 
+def test_a_members_stay_known_at_click_time_is_decided_as_its_report_would_be():
+    # An ad server replaying logs sends the stay inside the click: the member's stay in the
+    # campaign's band is dropped at click time, as the same stay reported later is credited.
+    def on(n, dwell_ms=None):  # a quiet listing each, so no click is another's duplicate
+        return Click(f"c-L{n}", until + MINUTE, f"S{n}", f"L{n}", 2_000_000, who, dwell_ms=dwell_ms)
+
+    store, until, who = swept_member()
+    ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+    assert ingest.score_clicks([on(3)])[0].decision == "charge"
+    (reported,) = ingest.report_dwell([("c-L3", 10_100)])
+    (inline,) = ingest.score_clicks([on(4, 10_100)])
+    assert (inline.decision, inline.reasons) == (reported["decision"], reported["reasons"])
+    assert inline.decision == "drop" and set(inline.reasons) == {"COORDINATED_CAMPAIGN", "DWELL_PATTERN"}
+    assert ingest.score_clicks([on(5, 95_000)])[0].decision == "charge"  # a long read: not the script
+
+
 def test_honest_viral_listing_gets_no_campaign():
     store = MemoryStore()
     until = replay(store, scene(attack=False))
