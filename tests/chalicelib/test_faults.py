@@ -718,7 +718,7 @@ def test_a_sweep_retried_after_a_fault_at_any_step_heals_completely(
             assert first.status_code == 503, first.body
             assert first.headers["Retry-After"] == "1"
             if not warm:
-                wiring._store.cache_clear()
+                wiring._PER_THREAD.stores.clear()  # a new container: its own store, no cached frame
             retry = post(client, "/v1/sweeps", {}, adserver)
             assert retry.status_code == 200, retry.body
             assert retry.json_body["campaigns"] == clean_answer["campaigns"]
