@@ -71,6 +71,7 @@ class Delivery:
     stay ends, a sweep every minute."""
 
     inline_dwell: bool = False  # the stay inside the click, no reports (a replay of logs)
+    ip_only: bool = False  # sources without device, account or seller id (only the required ip)
     dwell_delay_ms: int = 0  # each report arrives this long after the stay ends
     sweep_every_ms: int = 60_000
 
@@ -82,7 +83,10 @@ DELIVERIES: dict[str, Delivery] = {
     "late-dwell": Delivery(dwell_delay_ms=120_000),
     # A schedule (or a client calling POST /v1/sweeps) that sweeps every 5 minutes.
     "sweep-every-5min": Delivery(sweep_every_ms=300_000),
+    # An ad server that knows no device fingerprint or login: every source is its ip (and agent).
+    "ip-only": Delivery(ip_only=True),
 }
+IDENTITIES = ("device_id", "account_id", "seller_id")
 BATCH = 500
 SECOND_MS = 1000
 MINUTE_MS = 60_000
@@ -121,6 +125,13 @@ class Run:
 
 def deliver(events: list[dict], delivery: Delivery) -> list[dict]:
     """The day's events in the order the guard receives them under `delivery`."""
+    if delivery.ip_only:
+        events = [
+            {**e, "click": {**e["click"], "source": _ip_only(e["click"]["source"])}}
+            if e["type"] == "click"
+            else e
+            for e in events
+        ]
     if delivery.inline_dwell:
         stays = {e["dwell"]["click_id"]: e["dwell"]["dwell_ms"] for e in events if e["type"] == "dwell"}
         return [
@@ -135,6 +146,10 @@ def deliver(events: list[dict], delivery: Delivery) -> list[dict]:
         late = [{**e, "ts_ms": e["ts_ms"] + delay} if e["type"] == "dwell" else e for e in events]
         return sorted(late, key=lambda e: e["ts_ms"])  # stable: same-time events keep their order
     return events
+
+
+def _ip_only(source: dict) -> dict:
+    return {k: v for k, v in source.items() if k not in IDENTITIES}
 
 
 def replay(day: SimDay, cfg: Settings, delivery: Delivery = Delivery()) -> Run:

@@ -83,6 +83,12 @@ class Window:
         return np.unique(self.cols["person"], return_counts=True)
 
     @cached_property
+    def named(self) -> np.ndarray:
+        """Whether each click's person is an account or a device, not just an ip: behind a carrier
+        NAT one ip is many shoppers, so it can neither come back nor be a campaign's member."""
+        return (self.cols["account"] != NONE) | (self.cols["device"] != NONE)
+
+    @cached_property
     def fresh(self) -> np.ndarray:
         """Whether each click is its source's first in the window (shared by every campaign)."""
         return signals.first_clicks(self.cols["person"], self.cols["ts"])
@@ -117,7 +123,7 @@ def find_campaigns(win: Window, cfg: Settings) -> list[Found]:
     odds = posterior_odds(bursts, win, repeated, cfg)
     credited = odds >= cfg.member_odds
     came_back = np.isin(win.cols["person"], repeated)
-    groups = link(suspects, win.cols["person"], credited, cfg)
+    groups = link(suspects, win.cols["person"], credited & win.named, cfg)
     return [assemble(group, win, credited, came_back, cfg) for group in groups]
 
 
@@ -240,6 +246,7 @@ def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     np.maximum.at(latest_start, inv, starts)
     came_back = latest_start > earliest_end + cfg.repeat_gap_s // 60
     came_back &= _locked(uniq, rows, win, cfg.repeat_min_locked)
+    came_back &= np.isin(uniq, win.cols["person"][win.named])
     back = np.repeat(np.arange(len(bursts)), n_persons)[came_back[inv]]
     repeat = np.bincount(back, minlength=len(bursts)) / n_persons
     for b, share in zip(bursts, repeat.tolist(), strict=True):
@@ -390,14 +397,15 @@ def assemble(
     """The campaign of linked bursts: credited clicks plus their members' clicks on its targets.
 
     A member is a source with two credited clicks, or one and a return in another burst: one
-    click in the band is evidence about that click, not yet about the person behind it.
+    click in the band is evidence about that click, not yet about the person behind it. It is
+    named by an account or a device (`Window.named`): an ip alone may be a carrier's NAT.
     """
     cols = win.cols
     cohort = np.unique(np.concatenate([b.rows for b in group]))
     mine = cohort[credited[cohort]]
     persons, counts = np.unique(cols["person"][mine], return_counts=True)
     returned = np.isin(persons, cols["person"][mine[came_back[mine]]])
-    members = persons[(counts >= 2) | returned]
+    members = persons[((counts >= 2) | returned) & np.isin(persons, cols["person"][win.named])]
     # Members' other clicks count where the attack aimed: the listings that burst or that
     # credited clicks hit (a keyword's or an advertiser's other listings are too wide a net).
     targets = {c: {b.target for b in group if b.column == c} for c in TARGET_COLUMNS}

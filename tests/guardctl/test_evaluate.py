@@ -85,8 +85,13 @@ def test_the_command_line_runs_a_variant(capsys, monkeypatch):
 
 
 def _day_events():
-    click = {"type": "click", "ts_ms": 1_000, "click": {"click_id": "c1", "ts": 1_000}}
-    other = {"type": "click", "ts_ms": 20_000, "click": {"click_id": "c2", "ts": 20_000}}
+    source = {"ip": "10.0.0.1", "device_id": "d1", "account_id": "a1", "seller_id": "S9", "user_agent": "UA"}
+    click = {"type": "click", "ts_ms": 1_000, "click": {"click_id": "c1", "ts": 1_000, "source": source}}
+    other = {
+        "type": "click",
+        "ts_ms": 20_000,
+        "click": {"click_id": "c2", "ts": 20_000, "source": {"ip": "10.0.0.2"}},
+    }
     stay = {"type": "dwell", "ts_ms": 11_000, "dwell": {"click_id": "c1", "dwell_ms": 10_000}}
     return [click, stay, other]
 
@@ -100,6 +105,8 @@ def test_a_delivery_changes_how_the_day_arrives_not_what_it_holds():
     late = evaluate.deliver(events, evaluate.DELIVERIES["late-dwell"])
     arrivals = [(e["type"], e["ts_ms"]) for e in late]
     assert arrivals == [("click", 1_000), ("click", 20_000), ("dwell", 131_000)]
+    bare = evaluate.deliver(events, evaluate.DELIVERIES["ip-only"])
+    assert bare[0]["click"]["source"] == {"ip": "10.0.0.1", "user_agent": "UA"} and bare[1:] == events[1:]
     assert events == _day_events()  # the day itself is untouched
 
 

@@ -7,8 +7,9 @@ from dataclasses import replace
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import Window, describe, find_bursts, find_campaigns
 from chalicelib.detect.frame import ClickFrame
+from chalicelib.models import Click, Source
 from chalicelib.storage.base import ClickRecord
-from tests.chalicelib.detect.scenes import MINUTE, T0, scene
+from tests.chalicelib.detect.scenes import MINUTE, T0, UA, scene
 
 CFG = Settings()
 
@@ -154,3 +155,24 @@ def test_a_members_click_between_the_attacks_bursts_is_not_the_attacks():
 
     assert credited(60) - credited(5) == {between}  # the crew's own clicks are the attack's either way
     assert len(credited(5) & s.attack) >= 0.8 * len(s.attack)
+
+
+def test_an_ip_alone_is_never_a_member_nor_comes_back():
+    # Shoppers behind one carrier NAT ip, without a login or a device id, click in both of the
+    # crew's bursts and once more after: as one "person" they would have come back as a crew does.
+    s = scene(viral=False, repeat=True)
+    start = T0 + 180 * MINUTE
+    nat = Source(ip="100.64.0.1", user_agent=UA)
+    for n, (minute, listing, stay) in enumerate([(2, "LX", 10_000), (41, "LY", None), (50, "LY", 60_000)]):
+        click = Click(
+            f"nat{n}", start + minute * MINUTE, "BIG", listing, 2_000_000, nat, keyword=f"kw{listing}"
+        )
+        s.clicks.append(click)
+        if stay:
+            s.dwell[click.click_id] = stay
+    frame, win, (found,) = found_in(s)
+    assert "i:100.64.0.1" not in {frame.name("source", p) for p in describe(find_bursts(win, CFG), win, CFG)}
+    assert "nat2" not in clicks_of(frame, win, found)  # not a member's click
+    assert {"a:" + a for a in s.attackers} & {
+        frame.name("source", p) for p in describe(find_bursts(win, CFG), win, CFG)
+    }
