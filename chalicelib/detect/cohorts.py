@@ -89,6 +89,14 @@ class Window:
         return (self.cols["account"] != NONE) | (self.cols["device"] != NONE)
 
     @cached_property
+    def named_person(self) -> np.ndarray:
+        """`named`, indexed by person id (a lookup, not a set test per campaign)."""
+        person = self.cols["person"]
+        out = np.zeros(int(person.max(initial=0)) + 1, dtype=bool)
+        out[person[self.named]] = True
+        return out
+
+    @cached_property
     def fresh(self) -> np.ndarray:
         """Whether each click is its source's first in the window (shared by every campaign)."""
         return signals.first_clicks(self.cols["person"], self.cols["ts"])
@@ -246,7 +254,7 @@ def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     np.maximum.at(latest_start, inv, starts)
     came_back = latest_start > earliest_end + cfg.repeat_gap_s // 60
     came_back &= _locked(uniq, rows, win, cfg.repeat_min_locked)
-    came_back &= np.isin(uniq, win.cols["person"][win.named])
+    came_back &= win.named_person[uniq]
     back = np.repeat(np.arange(len(bursts)), n_persons)[came_back[inv]]
     repeat = np.bincount(back, minlength=len(bursts)) / n_persons
     for b, share in zip(bursts, repeat.tolist(), strict=True):
@@ -405,7 +413,7 @@ def assemble(
     mine = cohort[credited[cohort]]
     persons, counts = np.unique(cols["person"][mine], return_counts=True)
     returned = np.isin(persons, cols["person"][mine[came_back[mine]]])
-    members = persons[((counts >= 2) | returned) & np.isin(persons, cols["person"][win.named])]
+    members = persons[((counts >= 2) | returned) & win.named_person[persons]]
     # Members' other clicks count where the attack aimed: the listings that burst or that
     # credited clicks hit (a keyword's or an advertiser's other listings are too wide a net).
     targets = {c: {b.target for b in group if b.column == c} for c in TARGET_COLUMNS}
