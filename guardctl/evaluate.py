@@ -13,7 +13,7 @@ thresholds were tuned on TUNING_SEEDS only: HELD_OUT_SEEDS are the honest measur
 A variant moves some knobs outside the ranges the seeds draw from (VARIANTS): traffic the
 thresholds were never tuned to, to see how the guard degrades rather than to meet the targets.
 A delivery (--delivery NAME, DELIVERIES) changes how the same day reaches the guard: the stay
-inside the click, dwell reports minutes late, or a sweep every 5 minutes.
+inside the click, dwell reports minutes late, a sweep every 5 minutes, or sources with only an ip.
 """
 
 from __future__ import annotations
