@@ -61,7 +61,7 @@ $(NPM_STAMP): package.json package-lock.json
 
 # --- run --------------------------------------------------------------------------------------
 
-run: deps ## serve on http://127.0.0.1:8000 (PORT=...) over DynamoDB Local; PERSIST=1 keeps tables
+run: deps ## serve on http://127.0.0.1:8000 (PORT=...) over DynamoDB Local; PERSIST=1 keeps tables; SCHEDULE=0 no sweep
 	$(BIN)/guardctl serve --port $(PORT) $(if $(filter 1 true yes,$(PERSIST)),--persist) \
 	  $(if $(filter 0 false no off,$(SCHEDULE)),--no-schedule)
 
