@@ -169,24 +169,19 @@ class ClickIngest:
         for click in clicks:
             by_kind = keys[click.click_id]
             verdict = verdicts.get(click.listing_id)
-            campaign_id = campaign_of.get(click.click_id)
-            stay_matched = False
-            if campaign_id is None and click.dwell_ms is not None:
-                # A stay known at click time (a replay of logs) is matched as a report of it would be.
-                campaign_id = self.campaigns.match_dwell(click, click.dwell_ms, verdict is not None)
-                stay_matched = campaign_id is not None
             evidence = click_evidence(
                 click,
                 {kind: activity[key] for kind, key in by_kind.items()},
                 {k: owners_by_key[key] for k, key in by_kind.items() if key in owners_by_key},
                 profiles,
                 cfg,
-                campaign_id=campaign_id,
+                campaign_id=campaign_of.get(click.click_id),
                 pulse=verdict.evidence() if verdict and verdict.scripted else None,
                 bursting=verdict is not None,
             )
-            if stay_matched or (verdict and click.dwell_ms is not None and verdict.holds(click.dwell_ms)):
-                evidence["dwell_pattern"] = True
+            if click.dwell_ms is not None:  # a stay known at click time (a replay of logs)
+                matched = click.click_id in campaign_of
+                evidence.update(self._stay_evidence(click, click.dwell_ms, verdict, matched))
             outcome = decide(evidence, click.cost_micros, cfg)
             records.append(
                 ClickRecord(
@@ -366,14 +361,11 @@ class ClickIngest:
             return DUPLICATE
         outcome, refund = None, None
         if record.refund_id is None:  # a refunded click is never charged again
-            evidence = {**record.evidence, **dwell_evidence(dwell_ms, self.cfg)}
-            campaign_id = self.campaigns.match_dwell(record.click, dwell_ms, verdict is not None)
-            if campaign_id:
-                # The stay matches an active campaign's prescribed band: credited now, not at a sweep.
-                evidence.update(campaign_id=campaign_id, dwell_pattern=True)
-            if verdict and verdict.holds(dwell_ms):
-                # The stay matches the band of a listing under a scripted attack right now.
-                evidence.update(pulse=verdict.evidence(), dwell_pattern=True)
+            evidence = {
+                **record.evidence,
+                **dwell_evidence(dwell_ms, self.cfg),
+                **self._stay_evidence(record.click, dwell_ms, verdict),
+            }
             outcome = decide(evidence, record.click.cost_micros, self.cfg)
             if outcome["decision"] == DROP:
                 outcome["evidence"] = {**evidence, "refund_stage": STAGE_DWELL}
@@ -397,6 +389,19 @@ class ClickIngest:
             record.refund_written = True
             metrics_add("RefundedMicros", refund.amount_micros)
         return APPLIED
+
+    def _stay_evidence(
+        self, click: Click, dwell_ms: int, verdict: pulse.Verdict | None, matched: bool = False
+    ) -> dict:
+        """What a stay adds to its click's evidence, whether it is reported or sent in the click:
+        in the prescribed band of an active campaign (credited now, not at a sweep; `matched`: the
+        click is already one campaign's) or of its listing's scripted attack right now."""
+        found = {}
+        if not matched and (campaign_id := self.campaigns.match_dwell(click, dwell_ms, verdict is not None)):
+            found.update(campaign_id=campaign_id, dwell_pattern=True)
+        if verdict and verdict.holds(dwell_ms):
+            found.update(pulse=verdict.evidence(), dwell_pattern=True)
+        return found
 
 
 def _with_dwell(click: Click, dwell_ms: int) -> Click:
