@@ -33,11 +33,11 @@ export TIMEFORMAT := took %0R s
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 CHROMIUM ?= /usr/bin/chromium
-.PHONY: help deps browser-deps run test test-moto test-local test-browser lint eval load clean distclean
+.PHONY: help deps browser-deps run test test-moto test-local test-browser lint eval eval-elsewhere load clean distclean
 
 help: ## this list (a target documents itself with a trailing double-hash comment)
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
-		awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
+		awk 'BEGIN {FS = ":.*## "} {printf "  make %-15s %s\n", $$1, $$2}'
 
 # --- environment ------------------------------------------------------------------------------
 
@@ -72,6 +72,12 @@ lint: deps ## ruff
 
 eval: deps ## detection quality on simulated days (tuning and held-out seeds); ARGS="--seeds 11"
 	$(PY) -m guardctl.evaluate $(ARGS)
+
+ELSEWHERE_SEEDS ?= 1 2 3
+eval-elsewhere: deps ## detection quality on days of the second traffic model (bench/elsewhere); ELSEWHERE_SEEDS="1 2 3"
+	@mkdir -p out
+	@for n in $(ELSEWHERE_SEEDS); do $(PY) bench/elsewhere/gen.py --seed $$n --out out/elsewhere-$$n.jsonl >/dev/null; done
+	$(PY) -m guardctl.evaluate $(foreach n,$(ELSEWHERE_SEEDS),--day out/elsewhere-$(n).jsonl) $(ARGS)
 
 test-moto: deps ## the fast tier: every test not marked dynamodb_local, on moto
 	@echo "== tests on moto"

@@ -8,12 +8,14 @@ knobs drawn from the seed (attack sizes, dwell scripts, jitter, camouflage, surg
 thresholds were tuned on TUNING_SEEDS only: HELD_OUT_SEEDS are the honest measure.
 
     python -m guardctl.evaluate [--seeds 1,2] [--json out.json] [--hours 24] [--variant NAME]
-                                [--delivery NAME]
+                                [--delivery NAME] [--day FILE.jsonl ...]
 
 A variant moves some knobs outside the ranges the seeds draw from (VARIANTS): traffic the
 thresholds were never tuned to, to see how the guard degrades rather than to meet the targets.
 A delivery (--delivery NAME, DELIVERIES) changes how the same day reaches the guard: the stay
 inside the click, dwell reports minutes late, a sweep every 5 minutes, or sources with only an ip.
+A day from a file (--day, repeatable) is a labelled log built elsewhere, in the format `guardctl
+simulate` writes (JSONL events and FILE.labels.json): traffic the thresholds never saw.
 """
 
 from __future__ import annotations
@@ -33,10 +35,10 @@ from chalicelib import sweep, validation
 from chalicelib.config import Settings
 from chalicelib.detect.matcher import StoreCampaignMatcher
 from chalicelib.ingest import ClickIngest
-from chalicelib.models import COORDINATED_CAMPAIGN, STAGE_DWELL, STAGE_REALTIME
+from chalicelib.models import COORDINATED_CAMPAIGN, DUPLICATE_CLICK, STAGE_DWELL, STAGE_REALTIME
 from chalicelib.observability import logger, metrics
 from chalicelib.storage.memory import MemoryStore
-from guardctl.simulator import SimConfig, SimDay, simulate
+from guardctl.simulator import SimConfig, SimDay, read_jsonl, simulate
 
 TUNING_SEEDS = (1, 2, 3)
 HELD_OUT_SEEDS = (11, 12, 13)
@@ -213,26 +215,31 @@ def score(day: SimDay, run: Run) -> dict:
     clicks = {c["click_id"]: c for c in day.clicks()}
     stage: dict[str, str] = {}
     by_campaign: set[str] = set()
+    only_duplicate: set[str] = set()
     for advertiser in {c["advertiser_id"] for c in clicks.values()}:
         after = None
         while True:
             page, after = store.query_refunds(advertiser, None, None, 1000, after, None)
             stage.update((r.click_id, r.stage) for r in page)
             by_campaign.update(r.click_id for r in page if COORDINATED_CAMPAIGN in r.reasons)
+            only_duplicate.update(r.click_id for r in page if list(r.reasons) == [DUPLICATE_CLICK])
             if after is None:
                 break
     spend: dict[str, int] = defaultdict(int)
     refunded: dict[str, int] = defaultdict(int)
     realtime: dict[str, int] = defaultdict(int)
     campaign: dict[str, int] = defaultdict(int)
+    duplicate: dict[str, int] = defaultdict(int)
     for cid, click in clicks.items():
         label = day.labels[cid]
-        group = "fraud" if label["fraud"] else label["traffic"]
+        # A log built elsewhere may name other honest traffic; it is organic to the targets.
+        group = "fraud" if label["fraud"] else label["traffic"] if label["traffic"] in LEGIT else "organic"
         cost = click["cost_micros"]
         spend[group] += cost
         if cid in stage:
             refunded[group] += cost
             campaign[group] += cost if cid in by_campaign else 0
+            duplicate[group] += cost if cid in only_duplicate else 0
             if stage[cid] in (STAGE_REALTIME, STAGE_DWELL):
                 realtime[group] += cost
     out = {
@@ -243,6 +250,9 @@ def score(day: SimDay, run: Run) -> dict:
         # The part refunded as a campaign's: what the campaign detection costs honest traffic,
         # apart from the per-click rules (duplicates, sub-second stays, rivals, agents).
         "legit_refunded_by_campaigns": {g: _share(campaign[g], spend[g]) for g in LEGIT},
+        # The part refunded only as a re-click within the duplicate window: one visit is billed
+        # once, whoever clicks (an honest back-button re-click included).
+        "legit_refunded_as_duplicates": {g: _share(duplicate[g], spend[g]) for g in LEGIT},
         "fraud_spend_cny": round(spend["fraud"] / 1e6),
         "attacks": [],
         "run_seconds": round(run.seconds, 1),
@@ -260,6 +270,15 @@ def run_seed(
     """Simulate, replay and score one day."""
     logger.setLevel("WARNING")  # a day drops thousands of clicks; each is logged at INFO
     day = simulate(scenario(seed, hours, variant))
+    return score(day, replay(day, cfg, DELIVERIES[delivery] if delivery else Delivery()))
+
+
+def run_file(path: str, cfg: Settings, delivery: str | None = None) -> dict:
+    """Replay and score a labelled day read from a file (`guardctl simulate`'s format)."""
+    logger.setLevel("WARNING")
+    day = read_jsonl(path)
+    if not day.labels:
+        raise SystemExit(f"{path}: no labels (expected {path}.labels.json)")
     return score(day, replay(day, cfg, DELIVERIES[delivery] if delivery else Delivery()))
 
 
@@ -325,34 +344,36 @@ def _pct(v: float | None, digits: int = 1) -> str:
 
 
 def print_table(results: dict[int, dict], held_out: set[int]) -> None:
+    groups = ("legit_refunded", "legit_refunded_by_campaigns", "legit_refunded_as_duplicates")
+    titles = ("honest spend refunded", "of it, as a campaign's", "of it, only as duplicates")
+    w = max([6, *(len(str(key)) for key in results)])  # a day from a file is named by its path
+    lead = f"{'seed':>{w}} {'set':>8} {'clicks':>7} {'fraud ref':>9} {'live':>7} "
+    width = 11 * len(LEGIT) - 1
+    print(" " * len(lead) + " | ".join(f"{t:^{width}}" for t in titles))
     head = (
-        f"{'seed':>6} {'set':>8} {'clicks':>7} {'fraud ref':>9} {'live':>7} "
-        + " ".join(f"{g[:10]:>10}" for g in LEGIT)
-        + " | "
-        + " ".join(f"{g[:10]:>10}" for g in LEGIT)
+        lead
+        + " | ".join(" ".join(f"{g[:10]:>10}" for g in LEGIT) for _ in groups)
         + f" {'run s':>6} {'sweep ms':>8}"
     )
     print(head)
     print("-" * len(head))
     for seed, n in results.items():
         print(
-            f"{seed:>6} {'held-out' if seed in held_out else 'tuning':>8} {n['clicks']:>7} "
+            f"{seed!s:>{w}} {'held-out' if seed in held_out else 'tuning':>8} {n['clicks']:>7} "
             f"{_pct(n['fraud_refunded']):>9} {_pct(n['fraud_realtime']):>7} "
-            + " ".join(f"{_pct(n['legit_refunded'][g], 2):>10}" for g in LEGIT)
-            + " | "
-            + " ".join(f"{_pct(n['legit_refunded_by_campaigns'][g], 2):>10}" for g in LEGIT)
+            + " | ".join(" ".join(f"{_pct(n[k][g], 2):>10}" for g in LEGIT) for k in groups)
             + f" {n['run_seconds']:>6} {n['sweep_ms_mean']:>8}"
         )
     print()
     print(
-        f"{'seed':>6} {'attack':>10} {'kind':>14} {'min':>6} {'fraud CNY':>9} {'refunded':>9} "
+        f"{'seed':>{w}} {'attack':>17} {'kind':>14} {'min':>6} {'fraud CNY':>9} {'refunded':>9} "
         f"{'charged/honest':>14} {'paid/honest':>11}"
     )
     for seed, n in results.items():
         for a in n["attacks"]:
             ratio, paid = ("n/a" if a[k] is None else f"{a[k]}x" for k in ("charge_ratio", "paid_ratio"))
             print(
-                f"{seed:>6} {a['attack_id']:>10} {a['kind']:>14} {a['minutes']:>6} "
+                f"{seed!s:>{w}} {a['attack_id']:>17} {a['kind']:>14} {a['minutes']:>6} "
                 f"{a['fraud_cny']:>9} {_pct(a['refunded']):>9} {ratio:>14} {paid:>11}"
             )
 
@@ -382,30 +403,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="days replayed at once")
     parser.add_argument("--variant", choices=sorted(VARIANTS), help="days unlike the tuning days (VARIANTS)")
     parser.add_argument("--delivery", choices=sorted(DELIVERIES), help="how the days reach the guard")
+    parser.add_argument(
+        "--day",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a labelled JSONL day from elsewhere (repeatable)",
+    )
     args = parser.parse_args(argv)
-    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else list(TUNING_SEEDS + HELD_OUT_SEEDS)
-    held_out = {s for s in seeds if s not in TUNING_SEEDS}
+    if args.seeds or not args.day:
+        seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else list(TUNING_SEEDS + HELD_OUT_SEEDS)
+    else:
+        seeds = []
+    # Days from files were never tuned on: they count as held out, named by their file.
+    held_out = {s for s in seeds if s not in TUNING_SEEDS} | set(args.day)
     cfg = Settings()
     started = time.perf_counter()
-    jobs = max(1, min(args.jobs, len(seeds)))
+    tasks = {seed: (run_seed, (seed, args.hours, cfg, args.variant, args.delivery)) for seed in seeds}
+    tasks.update({path: (run_file, (path, cfg, args.delivery)) for path in args.day})
+    jobs = max(1, min(args.jobs, len(tasks)))
     if jobs == 1:
-        results = {seed: run_seed(seed, args.hours, cfg, args.variant, args.delivery) for seed in seeds}
+        results = {key: fn(*fn_args) for key, (fn, fn_args) in tasks.items()}
     else:
         # One day per process: days are independent and each replay is single-threaded.
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            how = (args.variant, args.delivery)
-            futures = {seed: pool.submit(run_seed, seed, args.hours, cfg, *how) for seed in seeds}
-            results = {seed: f.result() for seed, f in futures.items()}
+            futures = {key: pool.submit(fn, *fn_args) for key, (fn, fn_args) in tasks.items()}
+            results = {key: f.result() for key, f in futures.items()}
     print(
         f"Tuned on seeds {list(TUNING_SEEDS)}; held out (never tuned on): "
-        f"{sorted(held_out) or 'none in this run'}."
+        f"{sorted(held_out, key=str) or 'none in this run'}."
         + (f" Variant {args.variant}: {VARIANTS[args.variant]}." if args.variant else "")
         + (f" Delivery {args.delivery}: {DELIVERIES[args.delivery]}." if args.delivery else "")
     )
     print_table(results, held_out)
     summary = {
         "tuning": overall(results, TUNING_SEEDS),
-        "held_out": overall(results, sorted(held_out)),
+        "held_out": overall(results, sorted(held_out, key=str)),
     }
     print()
     for name, numbers in summary.items():
@@ -415,10 +448,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{_pct(numbers['fraud_realtime'])}, legit refunded "
                 + ", ".join(f"{g} {_pct(v, 3)}" for g, v in numbers["legit_refunded"].items())
             )
-    failed = {s: misses(results[s]) for s in sorted(held_out)}
+    failed = {s: misses(results[s]) for s in sorted(held_out, key=str)}
     failed = {s: m for s, m in failed.items() if m}
     for s, m in failed.items():
-        print(f"held-out seed {s} misses: " + "; ".join(m))
+        print(f"held-out {s} misses: " + "; ".join(m))
     print(f"run time {time.perf_counter() - started:.1f} s")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
@@ -426,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "seeds": results,
                     "summary": summary,
-                    "held_out": sorted(held_out),
+                    "held_out": sorted(held_out, key=str),
                     "tuning": list(TUNING_SEEDS),
                     "misses": failed,
                     "variant": args.variant,

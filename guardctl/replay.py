@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from guardctl.simulator import stream_jsonl
+from guardctl.simulator import read_log
 from guardctl.tables import render
 
 MAX_ATTEMPTS = 6
@@ -111,18 +111,8 @@ class GuardClient:
 
 def read_events(path: Path) -> tuple[list[dict], list[dict]]:
     """Seller profiles and events (`type`, `ts_ms`, payload) from a JSONL file, events sorted by time."""
-    sellers, events = [], []
-    for line in stream_jsonl(path):
-        if "seller" in line:
-            sellers.append(line["seller"])
-        elif line.get("type") in ("click", "dwell"):
-            events.append(line)
-        elif "click" in line:
-            events.append({"type": "click", "click": line["click"], "ts_ms": line["click"]["ts"]})
-        elif "dwell" in line:
-            events.append({"type": "dwell", "dwell": line["dwell"], "ts_ms": line.get("ts_ms", 0)})
-    events.sort(key=lambda e: e["ts_ms"])  # stable: same-time events keep file order
-    return sellers, events
+    sellers, events = read_log(path)
+    return [{"seller_id": sid, **profile} for sid, profile in sellers.items()], events
 
 
 def windows(events: list[dict], size: int, window_ms: int, cut_every_ms: int = 0) -> Iterator[tuple]:

@@ -1220,20 +1220,37 @@ def stream_jsonl(path) -> Iterator[dict]:
                 yield json.loads(line)
 
 
-def read_jsonl(path) -> SimDay:
-    """Load a log written by write_jsonl, with its labels side file when present, back into a SimDay."""
+def read_log(path) -> tuple[dict[str, dict], list[dict]]:
+    """Seller profiles by id and events ({type, ts_ms, click|dwell}) sorted by time, from a JSONL log.
+
+    Bare {"click": ...} and {"dwell": ...} lines are accepted too, so a log written by another tool
+    replays as it is.
+    """
     sellers: dict[str, dict] = {}
     events: list[dict] = []
     for rec in stream_jsonl(path):
         if "seller" in rec:
             profile = dict(rec["seller"])
             sellers[profile.pop("seller_id")] = profile
-        else:
+        elif rec.get("type") in ("click", "dwell"):
             events.append(rec)
+        elif "click" in rec:
+            events.append({"type": "click", "click": rec["click"], "ts_ms": rec["click"]["ts"]})
+        elif "dwell" in rec:
+            events.append({"type": "dwell", "dwell": rec["dwell"], "ts_ms": rec.get("ts_ms", 0)})
+    events.sort(key=lambda e: e["ts_ms"])  # stable: same-time events keep file order
+    return sellers, events
+
+
+def read_jsonl(path) -> SimDay:
+    """Load a log (write_jsonl's, or another tool's in its format) with its labels side file when
+    present, back into a SimDay."""
+    sellers, events = read_log(path)
     side_path = Path(f"{path}.labels.json")
     side = json.loads(side_path.read_text(encoding="utf-8")) if side_path.exists() else {}
+    known = SimConfig.__dataclass_fields__
     config = SimConfig(
-        **{k: tuple(v) if isinstance(v, list) else v for k, v in side.get("config", {}).items()}
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in side.get("config", {}).items() if k in known}
     )
     return SimDay(
         config, sellers, events, side.get("labels", {}), side.get("attacks", []), side.get("scenario", {})

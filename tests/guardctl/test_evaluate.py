@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
+
 from chalicelib.config import Settings
 from guardctl import evaluate
-from guardctl.simulator import simulate
+from guardctl.simulator import SimConfig, SimDay, simulate, write_jsonl
 
 
 def tiny_day(seed: int):
@@ -67,6 +69,7 @@ def test_the_command_line_runs_a_variant(capsys, monkeypatch):
         "fraud_realtime": 1.0,
         "legit_refunded": dict.fromkeys(evaluate.LEGIT, 0.0),
         "legit_refunded_by_campaigns": dict.fromkeys(evaluate.LEGIT, 0.0),
+        "legit_refunded_as_duplicates": dict.fromkeys(evaluate.LEGIT, 0.0),
         "attacks": [],
         "run_seconds": 0.0,
         "sweep_ms_mean": 0.0,
@@ -133,3 +136,50 @@ def test_every_delivery_replays_the_tiny_day_and_the_slow_schedule_sweeps_a_fift
         assert numbers["clicks"] == sum(1 for _ in day.clicks()) and numbers["fraud_refunded"] > 0.5, name
         sweeps[name] = numbers["sweeps"]
     assert 36 <= sweeps["sweep-every-5min"] <= sweeps["inline-dwell"] / 4
+
+
+def test_a_labelled_day_from_a_file_scores_as_the_same_day_in_memory(capsys, tmp_path):
+    day = tiny_day(5)
+    path = tmp_path / "elsewhere.jsonl"
+    write_jsonl(day, path)
+    # Another tool's log: events out of order, bare click and dwell lines, config knobs of its own.
+    lines = path.read_text(encoding="utf-8").splitlines()
+    sellers = [line for line in lines if line.startswith('{"seller"')]
+    events = [json.loads(line) for line in lines if not line.startswith('{"seller"')]
+    bare = [{"click": e["click"]} if e["type"] == "click" else e for e in reversed(events)]
+    path.write_text("\n".join(sellers + [json.dumps(e, ensure_ascii=False) for e in bare]) + "\n", "utf-8")
+    side = path.with_name(path.name + ".labels.json")
+    truth = json.loads(side.read_text(encoding="utf-8"))
+    truth["config"] = {"generator": "elsewhere"}
+    side.write_text(json.dumps(truth, ensure_ascii=False), encoding="utf-8")
+
+    expected = evaluate.score(day, evaluate.replay(day, Settings()))
+    got = evaluate.run_file(str(path), Settings())
+    for key in ("clicks", "fraud_refunded", "fraud_realtime", "legit_refunded", "attacks", "sweeps"):
+        assert got[key] == expected[key], key
+
+    assert evaluate.main(["--day", str(path), "--jobs", "1"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "elsewhere.jsonl" in out and "held-out" in out and "siege-1" in out
+
+
+def test_a_day_without_labels_is_refused_by_name(tmp_path):
+    path = tmp_path / "unlabelled.jsonl"
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(SystemExit, match="unlabelled.jsonl: no labels"):
+        evaluate.run_file(str(path), Settings())
+
+
+def test_an_honest_re_click_within_the_window_is_refunded_and_reported_as_a_duplicate():
+    source = {"ip": "10.0.0.1", "device_id": "d1", "account_id": "a1", "user_agent": "Mozilla/5.0"}
+    base = {"advertiser_id": "S1", "listing_id": "L1", "cost_micros": 1_000_000, "currency": "CNY"}
+    events = [
+        {"type": "click", "ts_ms": ts, "click": {**base, "click_id": cid, "ts": ts, "source": source}}
+        for cid, ts in (("c1", 1_700_000_000_000), ("c2", 1_700_000_020_000))
+    ]
+    labels = {cid: {"fraud": False, "traffic": "organic", "attack_id": None} for cid in ("c1", "c2")}
+    day = SimDay(SimConfig(), {}, events, labels, [])
+    numbers = evaluate.score(day, evaluate.replay(day, Settings()))
+    assert numbers["legit_refunded"]["organic"] == 0.5
+    assert numbers["legit_refunded_as_duplicates"]["organic"] == 0.5
+    assert numbers["legit_refunded_by_campaigns"]["organic"] == 0.0
