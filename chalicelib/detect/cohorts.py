@@ -107,10 +107,24 @@ class Window:
         order = np.lexsort((self.minute, self.cols["listing"]))
         return order, self.cols["listing"][order].astype(np.int64) * self.n_minutes + self.minute[order]
 
+    @cached_property
+    def _by_person(self) -> tuple[np.ndarray, np.ndarray]:
+        # Rows by person then minute, sorted on one int64 key (a lexsort of two columns is slower).
+        key = self.cols["person"].astype(np.int64) * self.n_minutes + self.minute
+        order = np.argsort(key, kind="stable")
+        return order, key[order]
+
     def on_listings(self, listings: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the clicks on the sorted `listings` in minutes [first, last], and the listing's index."""
-        order, key = self._by_listing
-        at = np.asarray(listings, dtype=np.int64) * self.n_minutes
+        return self._slices(self._by_listing, listings, first, last)
+
+    def of_persons(self, persons: np.ndarray, first: int, last: int) -> np.ndarray:
+        """Rows of the clicks by the sorted `persons` in minutes [first, last]."""
+        return self._slices(self._by_person, persons, first, last)[0]
+
+    def _slices(self, by: tuple[np.ndarray, np.ndarray], ids: np.ndarray, first: int, last: int):
+        order, key = by
+        at = np.asarray(ids, dtype=np.int64) * self.n_minutes
         owner, pos = signals.spans(
             np.searchsorted(key, at + first), np.searchsorted(key, at + last, side="right")
         )
@@ -388,9 +402,10 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return labels
 
 
-def with_bursts(rows: np.ndarray, group: list[Burst], win: Window, margin: int) -> np.ndarray:
-    """Whether each click came with one of the attack's bursts on its listing, shop or keyword:
-    a crew clicks when told to, while a member's shopping between waves is the same as anyone's."""
+def with_bursts(rows: np.ndarray, group: list[Burst], win: Window, margin: int | np.ndarray) -> np.ndarray:
+    """Whether each click came with one of the attack's bursts on its listing, shop or keyword,
+    within `margin` minutes (one for all, or one per click): a crew clicks when told to, while a
+    member's shopping between waves is the same as anyone's."""
     minute = win.minute[rows]
     came = np.zeros(len(rows), dtype=bool)
     for b in group:
@@ -414,15 +429,17 @@ def assemble(
     persons, counts = np.unique(cols["person"][mine], return_counts=True)
     returned = np.isin(persons, cols["person"][mine[came_back[mine]]])
     members = persons[((counts >= 2) | returned) & win.named_person[persons]]
-    # Members' other clicks count where the attack aimed: the listings that burst or that
-    # credited clicks hit (a keyword's or an advertiser's other listings are too wide a net).
     targets = {c: {b.target for b in group if b.column == c} for c in TARGET_COLUMNS}
-    aimed = set(targets["listing"]) | set(np.unique(cols["listing"][mine]).tolist())
-    # ... and with its bursts: a member's shopping there between waves, or hours later, is anyone's.
+    # Members' other clicks count where and when the attack struck: with one of its bursts on the
+    # listing, its shop or its keyword. A member's shopping between waves, or hours later, is
+    # anyone's. Where the attack aimed (the listings that burst or that credited clicks hit) the
+    # member margin applies; on the shop's or keyword's other listings only the bursts themselves
+    # (a keyword sweep's crew goes down the whole results page while the keyword bursts).
+    aimed = np.union1d(np.array(sorted(targets["listing"]), dtype=np.int64), cols["listing"][mine])
     first, last = min(b.start for b in group), max(b.end for b in group)
-    near, _ = win.on_listings(np.array(sorted(aimed)), first, last)
-    theirs = near[np.isin(cols["person"][near], members)]
-    rows = np.union1d(theirs[with_bursts(theirs, group, win, cfg.member_burst_margin_min)], mine)
+    theirs = win.of_persons(members, first, last)
+    margin = np.where(np.isin(cols["listing"][theirs], aimed), cfg.member_burst_margin_min, 0)
+    rows = np.union1d(theirs[with_bursts(theirs, group, win, margin)], mine)
     # Listings the attack dominated: where stays in its band may be credited on sight. A listing
     # its crew only brushed while honest shoppers crowded it (viral) is left to member matching.
     hit, hit_counts = np.unique(cols["listing"][mine], return_counts=True)

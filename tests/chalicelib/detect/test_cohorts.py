@@ -176,3 +176,21 @@ def test_an_ip_alone_is_never_a_member_nor_comes_back():
     assert {"a:" + a for a in s.attackers} & {
         frame.name("source", p) for p in describe(find_bursts(win, CFG), win, CFG)
     }
+
+
+def test_a_members_click_on_another_listing_of_the_shop_counts_during_the_burst_only():
+    # A crew member also clicks LZ, a listing of the besieged shop the crew never hit together:
+    # once while the crew bursts on the shop (going down its listings), once 20 minutes after,
+    # alone (shopping). On the listings the attack aimed, the member margin keeps both.
+    s = scene(viral=False, repeat=True)
+    start = T0 + 180 * MINUTE
+    member = s.clicks[next(i for i, c in enumerate(s.clicks) if c.click_id in s.attack)].source
+    during, after = (
+        Click(cid, start + minutes * MINUTE, "BIG", "LZ", 2_000_000, member, keyword="kwLZ")
+        for cid, minutes in (("lz-during", 2), ("lz-after", 22))
+    )
+    s.clicks += [during, after]
+    frame, win, (found,) = found_in(s)
+    credited = clicks_of(frame, win, found)
+    assert "lz-during" in credited
+    assert "lz-after" not in credited

@@ -221,6 +221,11 @@ def ref_link(bursts: list[Burst], person: np.ndarray, credited: np.ndarray, cfg:
     return sorted(groups.values(), key=lambda g: min((bursts[j].start, bursts[j].target) for j in g))
 
 
+def margin_of(row: int, aimed: set, win: Window, cfg: Settings) -> int:
+    """The member margin on a listing the attack aimed at; none on its shop's or keyword's others."""
+    return cfg.member_burst_margin_min if win.cols["listing"][row] in aimed else 0
+
+
 def ref_assemble(group: list[Burst], win: Window, credited: np.ndarray, came_back: np.ndarray, cfg: Settings):
     cols = win.cols
     cohort = np.unique(np.concatenate([b.rows for b in group]))
@@ -231,13 +236,15 @@ def ref_assemble(group: list[Burst], win: Window, credited: np.ndarray, came_bac
     aimed = {b.target for b in group if b.column == "listing"} | set(cols["listing"][mine].tolist())
     first, last = min(b.start for b in group), max(b.end for b in group)
     during = (win.minute >= first) & (win.minute <= last)
-    rows = np.flatnonzero(np.isin(cols["listing"], list(aimed)) & during & np.isin(cols["person"], members))
-    margin = cfg.member_burst_margin_min
+    rows = np.flatnonzero(during & np.isin(cols["person"], members))
     rows = [
         r
         for r in rows.tolist()
         if any(
-            cols[b.column][r] == b.target and b.start - margin <= win.minute[r] <= b.end + margin
+            cols[b.column][r] == b.target
+            and b.start - margin_of(r, aimed, win, cfg)
+            <= win.minute[r]
+            <= b.end + margin_of(r, aimed, win, cfg)
             for b in group
         )
     ]
@@ -311,6 +318,7 @@ def test_the_random_windows_exercise_every_step():
         "multi_burst_campaigns": 0,
         "unlocked": 0,
         "members_clicks_between_bursts": 0,
+        "members_clicks_off_the_aimed_listings": 0,
     }
     for seed in range(40):
         win = random_window(seed)
@@ -328,4 +336,9 @@ def test_the_random_windows_exercise_every_step():
         anytime = cohorts.find_campaigns(win, replace(CFG, member_burst_margin_min=win.n_minutes))
         between = sum(len(f.rows) for f in anytime) - sum(len(f.rows) for f in found)
         seen["members_clicks_between_bursts"] += between
+        for f in found:
+            aimed = set(f.targets["listing"]) | set(win.cols["listing"][f.credited].tolist())
+            seen["members_clicks_off_the_aimed_listings"] += int(
+                (~np.isin(win.cols["listing"][f.rows], list(aimed))).sum()
+            )
     assert min(seen.values()) > 0, seen
