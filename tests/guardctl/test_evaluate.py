@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from chalicelib import validation
 from chalicelib.config import Settings
 from guardctl import evaluate
-from guardctl.simulator import SimConfig, SimDay, simulate, write_jsonl
+from guardctl.simulator import SimConfig, SimDay, read_jsonl, simulate, write_jsonl
 
 
 def tiny_day(seed: int):
@@ -183,3 +187,25 @@ def test_an_honest_re_click_within_the_window_is_refunded_and_reported_as_a_dupl
     assert numbers["legit_refunded"]["organic"] == 0.5
     assert numbers["legit_refunded_as_duplicates"]["organic"] == 0.5
     assert numbers["legit_refunded_by_campaigns"]["organic"] == 0.0
+
+
+def test_the_second_traffic_model_writes_a_day_the_contract_accepts(tmp_path):
+    # `make eval-elsewhere` feeds these days to the guard: every profile, click and dwell report
+    # must pass the API's validation, and every click must be labelled.
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "elsewhere-1.jsonl"
+    gen = [sys.executable, str(root / "bench" / "elsewhere" / "gen.py"), "--seed", "1", "--out", str(out)]
+    subprocess.run(gen, check=True, capture_output=True, cwd=tmp_path)
+    day = read_jsonl(out)
+    cfg = Settings()
+    for seller_id, body in day.sellers.items():
+        validation.parse_profile(seller_id, body, cfg)
+    clicks = list(day.clicks())
+    for i in range(0, len(clicks), 500):
+        validation.parse_clicks({"clicks": clicks[i : i + 500]}, cfg)
+    stays = [e["dwell"] for e in day.events if e["type"] == "dwell"]
+    for i in range(0, len(stays), 500):
+        validation.parse_dwell({"dwell": stays[i : i + 500]}, cfg)
+    assert len(clicks) > 10_000 and {c["click_id"] for c in clicks} == set(day.labels)
+    kinds = {a["kind"] for a in day.attacks}
+    assert {"rival_siege", "keyword_sweep", "click_farm"} <= kinds
