@@ -279,6 +279,9 @@ def run_file(path: str, cfg: Settings, delivery: str | None = None) -> dict:
     day = read_jsonl(path)
     if not day.labels:
         raise SystemExit(f"{path}: no labels (expected {path}.labels.json)")
+    unlabelled = [c["click_id"] for c in day.clicks() if c["click_id"] not in day.labels]
+    if unlabelled:
+        raise SystemExit(f"{path}: {len(unlabelled)} clicks have no label, the first {unlabelled[0]}")
     return score(day, replay(day, cfg, DELIVERIES[delivery] if delivery else Delivery()))
 
 

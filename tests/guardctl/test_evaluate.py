@@ -172,6 +172,16 @@ def test_a_day_without_labels_is_refused_by_name(tmp_path):
     path.write_text("", encoding="utf-8")
     with pytest.raises(SystemExit, match="unlabelled.jsonl: no labels"):
         evaluate.run_file(str(path), Settings())
+    # Labels for some clicks only: refused before replaying, naming a click without one.
+    day = tiny_day(5)
+    write_jsonl(day, path)
+    side = path.with_name(path.name + ".labels.json")
+    truth = json.loads(side.read_text(encoding="utf-8"))
+    first = next(day.clicks())["click_id"]
+    del truth["labels"][first]
+    side.write_text(json.dumps(truth, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(SystemExit, match=f"1 clicks have no label, the first {first}"):
+        evaluate.run_file(str(path), Settings())
 
 
 def test_an_honest_re_click_within_the_window_is_refunded_and_reported_as_a_duplicate():
