@@ -103,14 +103,16 @@ class Window:
 
     @cached_property
     def _by_listing(self) -> tuple[np.ndarray, np.ndarray]:
-        # Rows by listing then minute: a listing's clicks over a span of minutes are one slice.
-        order = np.lexsort((self.minute, self.cols["listing"]))
-        return order, self.cols["listing"][order].astype(np.int64) * self.n_minutes + self.minute[order]
+        return self._minute_order("listing")
 
     @cached_property
     def _by_person(self) -> tuple[np.ndarray, np.ndarray]:
-        # Rows by person then minute, sorted on one int64 key (a lexsort of two columns is slower).
-        key = self.cols["person"].astype(np.int64) * self.n_minutes + self.minute
+        return self._minute_order("person")
+
+    def _minute_order(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows by `column` then minute, and their sort keys: one id's clicks over a span of minutes
+        are one slice. One int64 key sorts faster than a lexsort of the two columns."""
+        key = self.cols[column].astype(np.int64) * self.n_minutes + self.minute
         order = np.argsort(key, kind="stable")
         return order, key[order]
 
@@ -435,7 +437,7 @@ def assemble(
     # anyone's. Where the attack aimed (the listings that burst or that credited clicks hit) the
     # member margin applies; on the shop's or keyword's other listings only the bursts themselves
     # (a keyword sweep's crew goes down the whole results page while the keyword bursts).
-    aimed = np.union1d(np.array(sorted(targets["listing"]), dtype=np.int64), cols["listing"][mine])
+    aimed = np.union1d(np.fromiter(targets["listing"], dtype=np.int64), cols["listing"][mine])
     first, last = min(b.start for b in group), max(b.end for b in group)
     theirs = win.of_persons(members, first, last)
     margin = np.where(np.isin(cols["listing"][theirs], aimed), cfg.member_burst_margin_min, 0)

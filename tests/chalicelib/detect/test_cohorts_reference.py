@@ -221,6 +221,12 @@ def ref_link(bursts: list[Burst], person: np.ndarray, credited: np.ndarray, cfg:
     return sorted(groups.values(), key=lambda g: min((bursts[j].start, bursts[j].target) for j in g))
 
 
+def with_a_burst(row: int, group: list[Burst], win: Window, margin: int) -> bool:
+    """The click is on one of the group's burst targets, within `margin` minutes of that burst."""
+    at, cols = win.minute[row], win.cols
+    return any(cols[b.column][row] == b.target and b.start - margin <= at <= b.end + margin for b in group)
+
+
 def margin_of(row: int, aimed: set, win: Window, cfg: Settings) -> int:
     """The member margin on a listing the attack aimed at; none on its shop's or keyword's others."""
     return cfg.member_burst_margin_min if win.cols["listing"][row] in aimed else 0
@@ -237,17 +243,7 @@ def ref_assemble(group: list[Burst], win: Window, credited: np.ndarray, came_bac
     first, last = min(b.start for b in group), max(b.end for b in group)
     during = (win.minute >= first) & (win.minute <= last)
     rows = np.flatnonzero(during & np.isin(cols["person"], members))
-    rows = [
-        r
-        for r in rows.tolist()
-        if any(
-            cols[b.column][r] == b.target
-            and b.start - margin_of(r, aimed, win, cfg)
-            <= win.minute[r]
-            <= b.end + margin_of(r, aimed, win, cfg)
-            for b in group
-        )
-    ]
+    rows = [r for r in rows.tolist() if with_a_burst(r, group, win, margin_of(r, aimed, win, cfg))]
     rows = np.union1d(np.array(rows, dtype=np.int64), mine)
     hits = {}
     for listing in np.unique(cols["listing"][mine]).tolist():
