@@ -26,6 +26,7 @@ import os
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -268,20 +269,22 @@ def run_seed(
     seed: int, hours: float, cfg: Settings, variant: str | None = None, delivery: str | None = None
 ) -> dict:
     """Simulate, replay and score one day."""
-    logger.setLevel("WARNING")  # a day drops thousands of clicks; each is logged at INFO
-    day = simulate(scenario(seed, hours, variant))
-    return score(day, replay(day, cfg, DELIVERIES[delivery] if delivery else Delivery()))
+    return _replay_and_score(simulate(scenario(seed, hours, variant)), cfg, delivery)
 
 
 def run_file(path: str, cfg: Settings, delivery: str | None = None) -> dict:
     """Replay and score a labelled day read from a file (`guardctl simulate`'s format)."""
-    logger.setLevel("WARNING")
     day = read_jsonl(path)
     if not day.labels:
         raise SystemExit(f"{path}: no labels (expected {path}.labels.json)")
     unlabelled = [c["click_id"] for c in day.clicks() if c["click_id"] not in day.labels]
     if unlabelled:
         raise SystemExit(f"{path}: {len(unlabelled)} clicks have no label, the first {unlabelled[0]}")
+    return _replay_and_score(day, cfg, delivery)
+
+
+def _replay_and_score(day: SimDay, cfg: Settings, delivery: str | None) -> dict:
+    logger.setLevel("WARNING")  # a day drops thousands of clicks; each is logged at INFO
     return score(day, replay(day, cfg, DELIVERIES[delivery] if delivery else Delivery()))
 
 
@@ -346,7 +349,7 @@ def _pct(v: float | None, digits: int = 1) -> str:
     return "  n/a" if v is None else f"{100 * v:.{digits}f}%"
 
 
-def print_table(results: dict[int, dict], held_out: set[int]) -> None:
+def print_table(results: dict, held_out: Collection) -> None:
     groups = ("legit_refunded", "legit_refunded_by_campaigns", "legit_refunded_as_duplicates")
     titles = ("honest spend refunded", "of it, as a campaign's", "of it, only as duplicates")
     w = max([6, *(len(str(key)) for key in results)])  # a day from a file is named by its path
@@ -419,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         seeds = []
     # Days from files were never tuned on: they count as held out, named by their file.
-    held_out = {s for s in seeds if s not in TUNING_SEEDS} | set(args.day)
+    held_out = sorted({s for s in seeds if s not in TUNING_SEEDS} | set(args.day), key=str)
     cfg = Settings()
     started = time.perf_counter()
     tasks = {seed: (run_seed, (seed, args.hours, cfg, args.variant, args.delivery)) for seed in seeds}
@@ -434,14 +437,14 @@ def main(argv: list[str] | None = None) -> int:
             results = {key: f.result() for key, f in futures.items()}
     print(
         f"Tuned on seeds {list(TUNING_SEEDS)}; held out (never tuned on): "
-        f"{sorted(held_out, key=str) or 'none in this run'}."
+        f"{held_out or 'none in this run'}."
         + (f" Variant {args.variant}: {VARIANTS[args.variant]}." if args.variant else "")
         + (f" Delivery {args.delivery}: {DELIVERIES[args.delivery]}." if args.delivery else "")
     )
     print_table(results, held_out)
     summary = {
         "tuning": overall(results, TUNING_SEEDS),
-        "held_out": overall(results, sorted(held_out, key=str)),
+        "held_out": overall(results, held_out),
     }
     print()
     for name, numbers in summary.items():
@@ -451,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{_pct(numbers['fraud_realtime'])}, legit refunded "
                 + ", ".join(f"{g} {_pct(v, 3)}" for g, v in numbers["legit_refunded"].items())
             )
-    failed = {s: misses(results[s]) for s in sorted(held_out, key=str)}
+    failed = {s: misses(results[s]) for s in held_out}
     failed = {s: m for s, m in failed.items() if m}
     for s, m in failed.items():
         print(f"held-out {s} misses: " + "; ".join(m))
@@ -462,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "seeds": results,
                     "summary": summary,
-                    "held_out": sorted(held_out, key=str),
+                    "held_out": held_out,
                     "tuning": list(TUNING_SEEDS),
                     "misses": failed,
                     "variant": args.variant,

@@ -142,6 +142,14 @@ def test_every_delivery_replays_the_tiny_day_and_the_slow_schedule_sweeps_a_fift
     assert 36 <= sweeps["sweep-every-5min"] <= sweeps["inline-dwell"] / 4
 
 
+def edit_truth(path: Path, change) -> None:
+    """Change a written day's labels side file in place."""
+    side = path.with_name(path.name + ".labels.json")
+    truth = json.loads(side.read_text(encoding="utf-8"))
+    change(truth)
+    side.write_text(json.dumps(truth, ensure_ascii=False), encoding="utf-8")
+
+
 def test_a_labelled_day_from_a_file_scores_as_the_same_day_in_memory(capsys, tmp_path):
     day = tiny_day(5)
     path = tmp_path / "elsewhere.jsonl"
@@ -152,10 +160,7 @@ def test_a_labelled_day_from_a_file_scores_as_the_same_day_in_memory(capsys, tmp
     events = [json.loads(line) for line in lines if not line.startswith('{"seller"')]
     bare = [{"click": e["click"]} if e["type"] == "click" else e for e in reversed(events)]
     path.write_text("\n".join(sellers + [json.dumps(e, ensure_ascii=False) for e in bare]) + "\n", "utf-8")
-    side = path.with_name(path.name + ".labels.json")
-    truth = json.loads(side.read_text(encoding="utf-8"))
-    truth["config"] = {"generator": "elsewhere"}
-    side.write_text(json.dumps(truth, ensure_ascii=False), encoding="utf-8")
+    edit_truth(path, lambda truth: truth.update(config={"generator": "elsewhere"}))
 
     expected = evaluate.score(day, evaluate.replay(day, Settings()))
     got = evaluate.run_file(str(path), Settings())
@@ -175,11 +180,8 @@ def test_a_day_without_labels_is_refused_by_name(tmp_path):
     # Labels for some clicks only: refused before replaying, naming a click without one.
     day = tiny_day(5)
     write_jsonl(day, path)
-    side = path.with_name(path.name + ".labels.json")
-    truth = json.loads(side.read_text(encoding="utf-8"))
     first = next(day.clicks())["click_id"]
-    del truth["labels"][first]
-    side.write_text(json.dumps(truth, ensure_ascii=False), encoding="utf-8")
+    edit_truth(path, lambda truth: truth["labels"].pop(first))
     with pytest.raises(SystemExit, match=f"1 clicks have no label, the first {first}"):
         evaluate.run_file(str(path), Settings())
 
