@@ -162,7 +162,8 @@ class Settings:
     band_listing_share: float = 0.5
     # Real-time feedback: a member's clicks on the campaign's targets are dropped for this long
     # after the campaign's last credited click: a siege's waves come back every 30-90 minutes
-    # (seeds 2011/2013: 3-6 announcements over an afternoon).
+    # (seeds 2011/2013: 3-6 announcements over an afternoon). Two bursts on one target further
+    # apart than this are one attack only if some of the same people are in both.
     # Anyone's stay in the band on an attacked listing is credited until this long after the
     # listing's own last credited click: a sweep interval and a detection lag, with margin
     # (a keyword sweep moves on after 5-12 minutes, seeds 2013).

@@ -175,21 +175,28 @@ def _new_id(anchor: str, start_ms: int) -> str:
 
 
 def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str | None:
-    """The stored campaign this one continues: active when it began, on its listings or crew."""
+    """The stored campaign this one continues: active when it began, on its listings or crew.
+
+    Of several, the one sharing most of its crew, then of its listings: a farm hired against a
+    shop that a sweep went through an hour before shares a listing or two with the sweep, and its
+    whole crew with its own campaign.
+    """
     hold = cfg.member_hold_s * 1000
     listings = set(draft.listings)
     crew = set(draft.accounts) | set(draft.devices)
-    matches = [
-        c
-        for c in recent
-        if c.end_ts + hold >= draft.start_ts
-        and c.start_ts <= draft.end_ts
-        and (
-            listings & set(c.listings)
-            or len(crew & (set(c.accounts) | set(c.devices))) >= cfg.link_min_shared
+    # Per stored campaign active when this one began: (crew shared, listings shared), negated.
+    shared = [
+        (
+            -len(crew & (set(c.accounts) | set(c.devices))),
+            -len(listings & set(c.listings)),
+            c.start_ts,
+            c.campaign_id,
         )
+        for c in recent
+        if c.end_ts + hold >= draft.start_ts and c.start_ts <= draft.end_ts
     ]
-    return min(matches, key=lambda c: (c.start_ts, c.campaign_id)).campaign_id if matches else None
+    linked = [k for k in shared if k[1] < 0 or -k[0] >= cfg.link_min_shared]
+    return min(linked)[3] if linked else None
 
 
 def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Found, c: Campaign) -> int:

@@ -147,7 +147,7 @@ def find_campaigns(win: Window, cfg: Settings) -> list[Found]:
     odds = posterior_odds(bursts, win, repeated, cfg)
     credited = odds >= cfg.member_odds
     came_back = np.isin(win.cols["person"], repeated)
-    groups = link(suspects, win.cols["person"], credited & win.named, cfg)
+    groups = link(suspects, win.cols["person"], credited & win.named, win.named_person, cfg)
     return [assemble(group, win, credited, came_back, cfg) for group in groups]
 
 
@@ -346,7 +346,9 @@ def _clip(ratio: np.ndarray, cap: float) -> np.ndarray:
     return np.clip(ratio, 1.0 / cap, cap)
 
 
-def link(bursts: list[Burst], person: np.ndarray, credited: np.ndarray, cfg: Settings) -> list[list[Burst]]:
+def link(
+    bursts: list[Burst], person: np.ndarray, credited: np.ndarray, named: np.ndarray, cfg: Settings
+) -> list[list[Burst]]:
     """Group bursts of one attack: the same target again, or the same credited sources."""
     sizes = np.array([len(b.rows) for b in bursts])
     rows = np.concatenate([b.rows for b in bursts])
@@ -357,11 +359,21 @@ def link(bursts: list[Burst], person: np.ndarray, credited: np.ndarray, cfg: Set
     a, b, shared = _shared_pairs(everyone, owner, len(bursts))
     smaller = np.minimum(cohort[a], cohort[b])
     linked = (shared >= cfg.link_min_shared) & (shared >= np.float32(cfg.link_containment) * smaller)
-    # Bursts of one target: each to the next of that target.
+    # Bursts of one target: each to the next of that target while a campaign there would still be
+    # held active, or later when some of the same people are back (a siege's wave may skip a
+    # target). A target struck hours later by other people is another attack: a farm hired
+    # against a shop that a sweep went through in the morning.
     column = np.array([TARGET_COLUMNS.index(b.column) for b in bursts])
     target = np.array([b.target for b in bursts])
-    order = np.lexsort((target, column))
+    start, end = np.array([b.start for b in bursts]), np.array([b.end for b in bursts])
+    order = np.lexsort((start, target, column))
     same = (column[order][1:] == column[order][:-1]) & (target[order][1:] == target[order][:-1])
+    far = same & (start[order][1:] - end[order][:-1] > cfg.member_hold_s // 60)
+    for i in np.flatnonzero(far).tolist():
+        earlier, later = bursts[order[i]], bursts[order[i + 1]]
+        common = np.intersect1d(earlier.persons, later.persons, assume_unique=True)
+        far[i] = int(named[common].sum()) < cfg.link_min_shared
+    same &= ~far
     labels = _components(len(bursts), np.r_[a[linked], order[:-1][same]], np.r_[b[linked], order[1:][same]])
     groups: dict[int, list[Burst]] = {}
     for label, burst in zip(labels.tolist(), bursts, strict=True):

@@ -12,6 +12,7 @@ from chalicelib.config import Settings, tables
 from chalicelib.detect.matcher import StoreCampaignMatcher
 from chalicelib.ingest import ClickIngest
 from chalicelib.models import Click, Source
+from chalicelib.storage.campaigns import Campaign
 from chalicelib.storage.memory import MemoryStore
 from tests.chalicelib.detect.scenes import MINUTE, UA, scene
 
@@ -244,3 +245,21 @@ def test_campaigns_list_pages_by_latest_activity(stores):
     assert listed["next_cursor"] is None
     empty = sweep.list_campaigns(store, until + 10 * MINUTE, None, 10, None, SECRET)
     assert empty == {"campaigns": [], "next_cursor": None}
+
+
+def test_a_draft_continues_the_campaign_sharing_most_of_its_crew():
+    # A farm's next sweep shares a listing its decoy clicks brushed with an older sweep campaign,
+    # and its whole crew with its own campaign begun minutes before: it is the farm's.
+    def campaign(cid, start, listings, crew):
+        return Campaign(
+            cid, "listing:L1", start, start + 20 * MINUTE, start, listings=listings, accounts=crew
+        )
+
+    farm_crew = [f"f{i}" for i in range(40)]
+    older = campaign("cmp-sweep", 0, ["L1", "L2", "L7"], [f"s{i}" for i in range(40)])
+    farm = campaign("cmp-farm", 60 * MINUTE, ["L9"], farm_crew[:30])
+    draft = campaign("", 61 * MINUTE, ["L7", "L9"], farm_crew)
+    assert sweep._existing_id(draft, [older, farm], CFG) == "cmp-farm"
+    assert sweep._existing_id(draft, [older], CFG) == "cmp-sweep"  # a shared listing, in its hold
+    alone = campaign("", 61 * MINUTE, ["L8"], farm_crew)
+    assert sweep._existing_id(alone, [older], CFG) is None

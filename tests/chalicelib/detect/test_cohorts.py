@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import Window, describe, find_bursts, find_campaigns
 from chalicelib.detect.frame import ClickFrame
@@ -194,3 +196,38 @@ def test_a_members_click_on_another_listing_of_the_shop_counts_during_the_burst_
     credited = clicks_of(frame, win, found)
     assert "lz-during" in credited
     assert "lz-after" not in credited
+
+
+def second_crew_on_lx(returning: int) -> tuple:
+    """The scene's crew on LX, then 100 minutes after its burst a crew of 60 others there, with
+    `returning` of the first crew among them (too few to link by sources alone)."""
+    s = scene(viral=False)
+    rng = np.random.default_rng(7)
+    for who in range(90_000, 90_500):  # the market goes on, quietly
+        listing = f"L{rng.integers(18)}"
+        s.add(T0 + rng.uniform(210, 330) * MINUTE, listing, who, 1000 + 30_000 * rng.weibull(0.7))
+    later = T0 + 290 * MINUTE
+    second = set()
+    for k in list(range(returning)) + list(range(5000, 5060 - returning)):
+        second.add(
+            s.add(later + rng.uniform(0, 4 * MINUTE), "LX", k, 10_000 * np.exp(rng.normal(0, 0.1))).click_id
+        )
+    return s, second
+
+
+def test_a_target_struck_again_hours_later_by_other_people_is_another_attack():
+    # A farm hired against a shop that a sweep went through in the morning is not the sweep.
+    s, second = second_crew_on_lx(returning=0)
+    frame, win, found = found_in(s)
+    first, then = (clicks_of(frame, win, f) for f in found)
+    assert first <= s.attack and len(first) >= 0.8 * len(s.attack)
+    assert then <= second and len(then) >= 0.8 * len(second)
+
+
+def test_a_target_struck_again_hours_later_with_some_of_the_same_people_is_the_same_attack():
+    # A siege's wave may skip a target for a while: six of the sixty back make it the same siege.
+    s, second = second_crew_on_lx(returning=6)
+    frame, win, found = found_in(s)
+    (campaign,) = found
+    got = clicks_of(frame, win, campaign)
+    assert len(got & s.attack) >= 0.8 * len(s.attack) and len(got & second) >= 0.8 * len(second)

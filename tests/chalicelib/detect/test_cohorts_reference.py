@@ -6,6 +6,7 @@ Random small windows with injected crews; every step must give exactly the refer
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -27,6 +28,7 @@ CFG = replace(
     burst_min_surprise=4.0,
     cohort_min_dwells=4,
     link_min_shared=2,
+    member_hold_s=1200,
 )
 
 
@@ -193,12 +195,27 @@ def clip(ratio: float, cap: float) -> float:
     return min(max(ratio, 1.0 / cap), cap)
 
 
-def ref_link(bursts: list[Burst], person: np.ndarray, credited: np.ndarray, cfg: Settings) -> list[list[int]]:
+def ref_link(
+    bursts: list[Burst], person: np.ndarray, credited: np.ndarray, named: np.ndarray, cfg: Settings
+) -> list[list[int]]:
     cohort = [set(person[b.rows[credited[b.rows]]].tolist()) for b in bursts]
     n = len(bursts)
 
+    def next_on_target(i, j):
+        """j is the next burst on i's target: near in time, or later with enough of its people."""
+        target = (bursts[i].column, bursts[i].target)
+        on = sorted((b.start, k) for k, b in enumerate(bursts) if (b.column, b.target) == target)
+        at = [k for _, k in on]
+        if target != (bursts[j].column, bursts[j].target) or abs(at.index(i) - at.index(j)) != 1:
+            return False
+        early, late = sorted((bursts[i], bursts[j]), key=lambda b: b.start)
+        if late.start - early.end <= cfg.member_hold_s // 60:
+            return True
+        people = set(early.persons.tolist()) & set(late.persons.tolist())
+        return sum(bool(named[p]) for p in people) >= cfg.link_min_shared
+
     def linked(i, j):
-        if (bursts[i].column, bursts[i].target) == (bursts[j].column, bursts[j].target):
+        if next_on_target(i, j) or next_on_target(j, i):
             return True
         shared = np.float32(len(cohort[i] & cohort[j]))
         smaller = np.float32(min(len(cohort[i]), len(cohort[j])))
@@ -288,10 +305,10 @@ def test_detection_steps_equal_the_reference(seed):
     if not suspects:
         return
     credited = odds >= CFG.member_odds
-    groups = cohorts.link(suspects, win.cols["person"], credited, CFG)
+    groups = cohorts.link(suspects, win.cols["person"], credited, win.named_person, CFG)
     index = {id(b): i for i, b in enumerate(suspects)}
     assert [[index[id(b)] for b in g] for g in groups] == ref_link(
-        suspects, win.cols["person"], credited, CFG
+        suspects, win.cols["person"], credited, win.named_person, CFG
     )
     came_back = np.isin(win.cols["person"], repeated)
     for group in groups:
@@ -315,6 +332,8 @@ def test_the_random_windows_exercise_every_step():
         "unlocked": 0,
         "members_clicks_between_bursts": 0,
         "members_clicks_off_the_aimed_listings": 0,
+        "target_struck_again_later_by_others": 0,
+        "target_struck_again_later_by_the_same": 0,
     }
     for seed in range(40):
         win = random_window(seed)
@@ -332,6 +351,15 @@ def test_the_random_windows_exercise_every_step():
         anytime = cohorts.find_campaigns(win, replace(CFG, member_burst_margin_min=win.n_minutes))
         between = sum(len(f.rows) for f in anytime) - sum(len(f.rows) for f in found)
         seen["members_clicks_between_bursts"] += between
+        on_target: dict[tuple, list] = {}
+        for g, f in enumerate(found):
+            for b in f.bursts:
+                on_target.setdefault((b.column, b.target), []).append((b.start, b.end, g))
+        for strikes in on_target.values():
+            strikes.sort()
+            for (_, end, g), (start, _, h) in pairwise(strikes):
+                if start - end > CFG.member_hold_s // 60:
+                    seen["target_struck_again_later_by_" + ("the_same" if g == h else "others")] += 1
         for f in found:
             aimed = set(f.targets["listing"]) | set(win.cols["listing"][f.credited].tolist())
             seen["members_clicks_off_the_aimed_listings"] += int(
