@@ -469,6 +469,10 @@ def _schemas() -> dict:
                     )
                 ),
                 "signals": {"type": "object", "description": "the numbers that made it a campaign"},
+                "folded": {
+                    **string_list,
+                    "description": "ids of earlier views of this attack folded into it (refunds keep them)",
+                },
             },
             description="A campaign with its member sources and the evidence.",
         ),

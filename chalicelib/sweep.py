@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import weakref
+from dataclasses import replace
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from chalicelib.storage.campaigns import Campaign, campaign_store
 from chalicelib.timefmt import format_time, now_ms
 
 ID_BUCKET_MS = 600_000  # campaign ids name the 10-minute bucket their first burst began in
+MAX_FOLDS = 8  # a folded campaign's id leads to the one it is part of within this many steps
 MAX_INTERNED = 2_000_000  # past this many names a long-lived frame is rebuilt from storage
 
 # One frame per store object: a warm container (or the benchmark) reads only what changed.
@@ -66,8 +68,18 @@ def _sweep(store: Store, cfg: Settings, until: int | None) -> dict:
             continue
         draft = _campaign(f, win, frame, until, recent, cfg)
         stored, changed = campaigns.merge(draft)
-        if changed:
-            recent = [c for c in recent if c.campaign_id != stored.campaign_id] + [stored]
+        folded = [c for c in recent if c.campaign_id != stored.campaign_id and _part_of(c, draft)]
+        for part in folded:
+            # Into the continuing campaign first, then marked: a sweep cut off between the two
+            # finds the part still listed and folds it again, changing nothing twice.
+            absorbed = replace(
+                part.copy(), campaign_id=stored.campaign_id, folded=[*part.folded, part.campaign_id]
+            )
+            stored, _ = campaigns.merge(absorbed)
+            campaigns.merge(replace(part.copy(), folded_into=stored.campaign_id))
+        if changed or folded:
+            gone = {stored.campaign_id} | {c.campaign_id for c in folded}
+            recent = [c for c in recent if c.campaign_id not in gone] + [stored]
         written += _credit(store, cfg, frame, win, f, stored)
         out.append(stored.summary())
     if written:
@@ -199,6 +211,18 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
     return min(linked)[3] if linked else None
 
 
+def _part_of(c: Campaign, draft: Campaign) -> bool:
+    """Whether a stored campaign is a part of this draft seen earlier (an attack's first minutes,
+    found before its main body): its listings, span and crew all inside the draft's."""
+    crew = set(draft.accounts) | set(draft.devices) | set(draft.seller_ids)
+    return (
+        draft.start_ts <= c.start_ts
+        and c.end_ts <= draft.end_ts
+        and set(c.listings) <= set(draft.listings)
+        and set(c.accounts) | set(c.devices) | set(c.seller_ids) <= crew
+    )
+
+
 def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Found, c: Campaign) -> int:
     """Credit the members' clicks on the targets that are still charged; returns refunds written.
 
@@ -267,6 +291,12 @@ def list_campaigns(
 
 
 def get_campaign(store: Store, campaign_id: str) -> dict | None:
-    """One campaign with its members and the evidence behind it."""
-    found = campaign_store(store).get(campaign_id)
+    """One campaign with its members and the evidence behind it; for an id folded into another
+    campaign (a refund may carry it), the campaign it is now part of."""
+    campaigns = campaign_store(store)
+    found = campaigns.get(campaign_id)
+    for _ in range(MAX_FOLDS):
+        if found is None or not found.folded_into:
+            break
+        found = campaigns.get(found.folded_into)
     return found.to_json() if found else None

@@ -50,13 +50,18 @@ class Campaign:
     hits: dict[str, int] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     signals: dict = field(default_factory=dict)  # the numbers that made it a campaign
+    # An attack's first minutes, found by a sweep before its main body, become part of the
+    # campaign that continues them: the one folded away names it (`folded_into`), and that
+    # campaign lists the ids folded into it (`folded`), which refunds may still carry.
+    folded_into: str | None = None
+    folded: list[str] = field(default_factory=list)
     version: int = 0
 
     def copy(self) -> Campaign:
         """An independent copy (lists and dicts copied; their items are immutable)."""
         return replace(
             self,
-            **{k: list(getattr(self, k)) for k in TARGET_KINDS + MEMBER_KINDS + ("reasons",)},
+            **{k: list(getattr(self, k)) for k in TARGET_KINDS + MEMBER_KINDS + ("reasons", "folded")},
             dwell=dict(self.dwell) if self.dwell else None,
             hits=dict(self.hits),
             signals=dict(self.signals),
@@ -81,6 +86,8 @@ class Campaign:
         out.hits = {k: max(self.hits.get(k, 0), other.hits.get(k, 0)) for k in self.hits | other.hits}
         out.reasons = sorted(set(self.reasons) | set(other.reasons))
         out.signals = {**self.signals, **other.signals}
+        out.folded_into = other.folded_into or self.folded_into
+        out.folded = sorted(set(self.folded) | set(other.folded))
         return out
 
     def summary(self) -> dict:
@@ -105,6 +112,7 @@ class Campaign:
             "members": {k: list(getattr(self, k)) for k in MEMBER_KINDS},
             "dwell": self.dwell,
             "signals": self.signals,
+            "folded": list(self.folded),
         }
 
 
@@ -115,12 +123,14 @@ class CampaignStore(Protocol):
         """Store the campaign or grow the stored one; returns it and whether anything changed."""
 
     def ending_after(self, ts: int) -> list[Campaign]:
-        """Campaigns whose last click is at or after `ts` (the active ones, for real-time matching)."""
+        """Campaigns whose last click is at or after `ts` (the active ones, for real-time matching),
+        not folded into another."""
 
     def page(
         self, start: int | None, end: int | None, limit: int, after: str | None
     ) -> tuple[list[Campaign], str | None]:
-        """Campaigns overlapping [start, end], latest end first; `after` resumes a previous page."""
+        """Campaigns overlapping [start, end], not folded into another, latest end first; `after`
+        resumes a previous page."""
 
 
 def page_key(c: Campaign) -> str:
@@ -149,12 +159,12 @@ class MemoryCampaignStore:
 
     def ending_after(self, ts: int) -> list[Campaign]:
         with self._lock:
-            return [c.copy() for c in self._items.values() if c.end_ts >= ts]
+            return [c.copy() for c in self._items.values() if c.end_ts >= ts and not c.folded_into]
 
     def page(self, start, end, limit, after):
         with self._lock:
             found = sorted(
-                (c for c in self._items.values() if _overlaps(c, start, end)),
+                (c for c in self._items.values() if _overlaps(c, start, end) and not c.folded_into),
                 key=page_key,
                 reverse=True,
             )
@@ -208,7 +218,7 @@ class DynamoCampaignStore:
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def ending_after(self, ts: int) -> list[Campaign]:
-        return [_from_item(item) for item in self._query(ts)]
+        return [c for c in map(_from_item, self._query(ts)) if not c.folded_into]
 
     def page(self, start, end, limit, after):
         out: list[Campaign] = []
@@ -217,7 +227,7 @@ class DynamoCampaignStore:
             c = _from_item(item)
             if after is not None and page_key(c) >= after:
                 continue
-            if end is not None and c.start_ts > end:
+            if (end is not None and c.start_ts > end) or c.folded_into:
                 continue
             if len(out) == limit:
                 more = True

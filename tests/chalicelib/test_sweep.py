@@ -12,7 +12,7 @@ from chalicelib.config import Settings, tables
 from chalicelib.detect.matcher import StoreCampaignMatcher
 from chalicelib.ingest import ClickIngest
 from chalicelib.models import Click, Source
-from chalicelib.storage.campaigns import Campaign
+from chalicelib.storage.campaigns import Campaign, campaign_store
 from chalicelib.storage.memory import MemoryStore
 from tests.chalicelib.detect.scenes import MINUTE, UA, scene
 
@@ -263,3 +263,35 @@ def test_a_draft_continues_the_campaign_sharing_most_of_its_crew():
     assert sweep._existing_id(draft, [older], CFG) == "cmp-sweep"  # a shared listing, in its hold
     alone = campaign("", 61 * MINUTE, ["L8"], farm_crew)
     assert sweep._existing_id(alone, [older], CFG) is None
+
+
+def test_an_attacks_first_minutes_found_apart_are_folded_into_the_campaign_that_continues_them(stores):
+    # Two campaigns stored from earlier sweeps: the attack as a later sweep saw it, and its first
+    # minutes on LX, found before the main body (a few members, inside its span). The next sweep
+    # of the whole attack continues the first and folds the other into it.
+    store = stores
+    s = scene(quiet=300, viral=False)
+    until = replay(store, s)
+    attack = [c for c in s.ordered() if c.click_id in s.attack]
+    start, end = attack[0].ts, attack[-1].ts
+    campaigns = campaign_store(store)
+    body = Campaign("cmp-body", "listing:LX", start, end, until, listings=["LX"], accounts=s.attackers[:40])
+    first = Campaign("cmp-first", "listing:LX", start + MINUTE, start + 2 * MINUTE, start, listings=["LX"])
+    first.accounts, first.hits = s.attackers[40:43], {"LX": start + 2 * MINUTE}
+    campaigns.merge(body)
+    campaigns.merge(first)
+
+    result = sweep.run_sweep(store, CFG, until)
+    assert [c["campaign_id"] for c in result["campaigns"]] == ["cmp-body"]
+    listed = sweep.list_campaigns(store, None, None, 10, None, SECRET)["campaigns"]
+    assert [c["campaign_id"] for c in listed] == ["cmp-body"]
+    full = sweep.get_campaign(store, "cmp-first")  # a refund may carry the folded id
+    assert full["campaign_id"] == "cmp-body" and full["folded"] == ["cmp-first"]
+    assert set(s.attackers[40:43]) <= set(full["members"]["accounts"])
+    assert [c.campaign_id for c in campaigns.ending_after(0)] == ["cmp-body"]
+    assert {r.campaign_id for r in refunds(store, "BIG").values()} == {"cmp-body"}
+
+    versions = {c: campaigns.get(c).version for c in ("cmp-body", "cmp-first")}
+    again = sweep.run_sweep(store, CFG, until)
+    assert again["refunds_written"] == 0
+    assert {c: campaigns.get(c).version for c in versions} == versions
