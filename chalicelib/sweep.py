@@ -68,7 +68,7 @@ def _sweep(store: Store, cfg: Settings, until: int | None) -> dict:
             continue
         draft = _campaign(f, win, frame, until, recent, cfg)
         stored, changed = campaigns.merge(draft)
-        folded = [c for c in recent if c.campaign_id != stored.campaign_id and _part_of(c, draft)]
+        folded = _parts_of(draft, recent, stored.campaign_id)
         for part in folded:
             # Into the continuing campaign first, then marked: a sweep cut off between the two
             # finds the part still listed and folds it again, changing nothing twice.
@@ -211,16 +211,21 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
     return min(linked)[3] if linked else None
 
 
-def _part_of(c: Campaign, draft: Campaign) -> bool:
-    """Whether a stored campaign is a part of this draft seen earlier (an attack's first minutes,
-    found before its main body): its listings, span and crew all inside the draft's."""
+def _parts_of(draft: Campaign, recent: list[Campaign], continued: str) -> list[Campaign]:
+    """The stored campaigns, other than the one it continues, that are parts of this draft seen
+    earlier (an attack's first minutes, found before its main body): their listings, span and
+    crew all inside the draft's."""
+    listings = set(draft.listings)
     crew = set(draft.accounts) | set(draft.devices) | set(draft.seller_ids)
-    return (
-        draft.start_ts <= c.start_ts
+    return [
+        c
+        for c in recent
+        if c.campaign_id != continued
+        and draft.start_ts <= c.start_ts
         and c.end_ts <= draft.end_ts
-        and set(c.listings) <= set(draft.listings)
+        and set(c.listings) <= listings
         and set(c.accounts) | set(c.devices) | set(c.seller_ids) <= crew
-    )
+    ]
 
 
 def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Found, c: Campaign) -> int:
