@@ -169,6 +169,31 @@ class Settings:
     # (a keyword sweep moves on after 5-12 minutes, seeds 2013).
     member_hold_s: int = 5400
     target_hold_s: int = 600
+    # Crews that never burst (chalicelib/detect/crews.py): a paid task group's leader posts tasks
+    # on shops and its members do a few each within minutes (seed 002, 2017; the second traffic
+    # model posts a list every 20-35 minutes). Two members on one listing within 10 minutes met
+    # there; meeting again on another listing more than 20 minutes later is a second round.
+    # Everyone in a crew is tied that way to at least 4 others in it, and a crew is at least as
+    # many people as a burst. Chosen on the second model's days 1-4: task-group members made
+    # 37-53 of each day's 4-core, honest shoppers 0-2 (day 6 kept out).
+    crew_co_click_s: int = 600
+    crew_round_gap_s: int = 1200
+    crew_core_degree: int = 4
+    crew_min_members: int = 12
+    # ... counted only on listings where the crew is at least this share of the people who clicked
+    # them in the look-back: chance meetings happen in crowds. Our simulator's pre-sale evening
+    # ties a core of 21 shoppers on listings where they were a median 3.4 % of 138 clickers; the
+    # second model's task groups were 29-58 % of 14-17 (tuning seed 1, second model days 1-2).
+    crew_min_share: float = 0.15
+    # ... and spread over at least one listing for every two members: honest shoppers coming back
+    # to a few hot listings tie into cores of 60-300 people on 2-18 listings in the test scene
+    # (tests/chalicelib/detect/scenes.py `task_group`: 0.03-0.10 listings a member), and of 24-32
+    # on 8-11 in our simulator's pre-sale evenings (seeds 2 and 53: 0.25-0.33); task groups
+    # rotating their lists struck 1.6-1.7 listings a member (second model days 1-2).
+    crew_min_spread: float = 0.5
+    # Each click is paired with at most this many later clicks on its listing: a crowd of hundreds
+    # on a viral listing meets by chance, and must not cost a sweep millions of pairs.
+    crew_pair_reach: int = 64
     # Dwell reports and refunds keep changing for a while after a click: each sweep re-reads the
     # last 5 minutes. An organic stay outlasts that with probability 0.7% at shape 0.7 (its dwell
     # then counts as unknown, which is neutral evidence); a scripted one never does.

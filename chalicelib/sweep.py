@@ -19,6 +19,7 @@ import numpy as np
 from chalicelib import cursor
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import Found, Window, find_campaigns
+from chalicelib.detect.crews import find_crews
 from chalicelib.detect.frame import ClickFrame
 from chalicelib.ingest import new_refund
 from chalicelib.models import (
@@ -60,9 +61,11 @@ def _sweep(store: Store, cfg: Settings, until: int | None) -> dict:
     frame = _frame(store, cfg, until)
     win = Window(frame, until, cfg.sweep_lookback_s * 1000)
     found = find_campaigns(win, cfg)
+    found += find_crews(win, cfg, _members(found, win))
     campaigns = campaign_store(store)
     recent = campaigns.ending_after(win.start - cfg.member_hold_s * 1000)
-    out, written = [], 0
+    out: dict[str, dict] = {}  # one summary per campaign, however many of the groups found it took
+    written = 0
     for f in found:
         if len(f.credited) == 0:
             continue
@@ -81,14 +84,21 @@ def _sweep(store: Store, cfg: Settings, until: int | None) -> dict:
             gone = {stored.campaign_id} | {c.campaign_id for c in folded}
             recent = [c for c in recent if c.campaign_id not in gone] + [stored]
         written += _credit(store, cfg, frame, win, f, stored)
-        out.append(stored.summary())
+        out[stored.campaign_id] = stored.summary()
     if written:
         metrics_add("SweepRefunds", written)
     logger.info(
         "sweep",
         extra={"until": until, "clicks": len(win), "campaigns": len(out), "refunds": written},
     )
-    return {"until": format_time(until), "campaigns": out, "refunds_written": written}
+    return {"until": format_time(until), "campaigns": list(out.values()), "refunds_written": written}
+
+
+def _members(found: list[Found], win: Window) -> np.ndarray:
+    """The persons the burst campaigns hold: a crew found again without bursts is not another."""
+    if not found:
+        return np.empty(0, np.int32)
+    return np.unique(np.concatenate([win.cols["person"][f.rows] for f in found]))
 
 
 def _frame(store: Store, cfg: Settings, until: int) -> ClickFrame:
@@ -191,7 +201,8 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
 
     Of several, the one sharing most of its crew, then of its listings: a farm hired against a
     shop that a sweep went through an hour before shares a listing or two with the sweep, and its
-    whole crew with its own campaign.
+    whole crew with its own campaign. Where a crew found without bursts is on either side, only the
+    crew counts: the big shops a task group rotates over are other attacks' targets too.
     """
     hold = cfg.member_hold_s * 1000
     listings = set(draft.listings)
@@ -203,12 +214,17 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
             -len(listings & set(c.listings)),
             c.start_ts,
             c.campaign_id,
+            _by_crew(draft) or _by_crew(c),
         )
         for c in recent
         if c.end_ts + hold >= draft.start_ts and c.start_ts <= draft.end_ts
     ]
-    linked = [k for k in shared if k[1] < 0 or -k[0] >= cfg.link_min_shared]
+    linked = [k for k in shared if (k[1] < 0 and not k[4]) or -k[0] >= cfg.link_min_shared]
     return min(linked)[3] if linked else None
+
+
+def _by_crew(campaign: Campaign) -> bool:
+    return campaign.signals.get("found_by") == "crew"
 
 
 def _parts_of(draft: Campaign, recent: list[Campaign], continued: str) -> list[Campaign]:

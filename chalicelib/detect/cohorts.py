@@ -199,7 +199,7 @@ def find_bursts(win: Window, cfg: Settings) -> list[Burst]:
         burst, at = signals.spans(lo, hi)
         rows = order[at]
         rows = rows[np.lexsort((rows, burst))]  # each burst's rows in window order
-        persons, owner = _distinct(win.cols["person"][rows], burst)
+        persons, owner = distinct(win.cols["person"][rows], burst)
         n_persons = np.bincount(owner, minlength=len(lo))
         rows_end, persons_end = np.cumsum(hi - lo), np.cumsum(n_persons)
         # Many clicks by few people are the per-click rules' business, not a burst.
@@ -353,7 +353,7 @@ def link(
     sizes = np.array([len(b.rows) for b in bursts])
     rows = np.concatenate([b.rows for b in bursts])
     mine = credited[rows]
-    everyone, owner = _distinct(person[rows][mine], np.repeat(np.arange(len(bursts)), sizes)[mine])
+    everyone, owner = distinct(person[rows][mine], np.repeat(np.arange(len(bursts)), sizes)[mine])
     cohort = np.bincount(owner, minlength=len(bursts)).astype(np.float32)
     # Bursts sharing sources, counted pair by pair over each source's bursts (no burst x source matrix).
     a, b, shared = _shared_pairs(everyone, owner, len(bursts))
@@ -374,7 +374,7 @@ def link(
         common = np.intersect1d(earlier.persons, later.persons, assume_unique=True)
         far[i] = int(named[common].sum()) < cfg.link_min_shared
     same &= ~far
-    labels = _components(len(bursts), np.r_[a[linked], order[:-1][same]], np.r_[b[linked], order[1:][same]])
+    labels = components(len(bursts), np.r_[a[linked], order[:-1][same]], np.r_[b[linked], order[1:][same]])
     groups: dict[int, list[Burst]] = {}
     for label, burst in zip(labels.tolist(), bursts, strict=True):
         groups.setdefault(label, []).append(burst)
@@ -403,7 +403,7 @@ def _shared_pairs(
     return pairs // n_groups, pairs % n_groups, shared.astype(np.float32)
 
 
-def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected components of n nodes and edges (a, b): each node's label is its component's least node."""
     labels = np.arange(n)
     while True:
@@ -498,7 +498,7 @@ def _round(value: float) -> float | None:
     return round(value, 3) if np.isfinite(value) else None
 
 
-def _distinct(values: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def distinct(values: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of each group, by group then value, and the group of each."""
     order = np.lexsort((values, group))
     values, group = values[order], group[order]

@@ -14,7 +14,7 @@ from chalicelib.ingest import ClickIngest
 from chalicelib.models import Click, Source
 from chalicelib.storage.campaigns import Campaign, campaign_store
 from chalicelib.storage.memory import MemoryStore
-from tests.chalicelib.detect.scenes import MINUTE, UA, scene
+from tests.chalicelib.detect.scenes import MINUTE, UA, scene, task_group
 
 CFG = Settings()
 # The sweep's own tests: with the live pulse off, the crew is still charged when the sweep comes.
@@ -263,6 +263,58 @@ def test_a_draft_continues_the_campaign_sharing_most_of_its_crew():
     assert sweep._existing_id(draft, [older], CFG) == "cmp-sweep"  # a shared listing, in its hold
     alone = campaign("", 61 * MINUTE, ["L8"], farm_crew)
     assert sweep._existing_id(alone, [older], CFG) is None
+
+
+def test_a_crew_that_never_bursts_is_credited_once_as_its_own_campaign():
+    # On MemoryStore only: four hours of a busy evening through moto take minutes, and the crew
+    # reaches storage through the same merge and claim as the burst campaigns tested on both.
+    store = MemoryStore()
+    s = task_group()
+    until = replay(store, s)
+    first = sweep.run_sweep(store, CFG, until)
+    ids = [c["campaign_id"] for c in first["campaigns"]]
+    assert len(ids) == len(set(ids))  # one summary per campaign, however many groups it took
+    full = {cid: sweep.get_campaign(store, cid) for cid in ids}
+    (crew,) = [c for c in full.values() if c["signals"].get("found_by") == "crew"]
+    assert crew["dwell"] is None
+    assert len(set(crew["members"]["accounts"]) & set(s.attackers)) >= 15
+    # A listing or two of the tail burst when the group's round lands on it: those few members
+    # are a burst campaign's, and the crew is found among the rest.
+    refunded = {cid: r for a in {c.advertiser_id for c in s.clicks} for cid, r in refunds(store, a).items()}
+    credited = {cid: r for cid, r in refunded.items() if r.stage == "sweep"}
+    assert len(set(credited) & s.attack) >= 0.4 * len(s.attack)
+    assert len(set(credited) - s.attack) <= 0.06 * len(credited)
+    assert {r.campaign_id for r in credited.values()} <= set(ids)
+    assert all(r.reasons[0] == "COORDINATED_CAMPAIGN" for r in credited.values())
+
+    again = sweep.run_sweep(store, CFG, until)
+    assert again["refunds_written"] == 0
+    assert sorted(c["campaign_id"] for c in again["campaigns"]) == sorted(ids)
+
+
+def test_a_crew_found_without_bursts_continues_only_a_campaign_sharing_its_crew():
+    # A task group rotates over big shops that a siege is besieging too: sharing a listing with
+    # the siege's campaign does not make the group part of the siege, either way round.
+    def campaign(cid, start, listings, crew, by_crew=False):
+        return Campaign(
+            cid,
+            "listing:L1",
+            start,
+            start + 20 * MINUTE,
+            start,
+            listings=listings,
+            accounts=crew,
+            signals={"found_by": "crew"} if by_crew else {},
+        )
+
+    group = [f"t{i}" for i in range(40)]
+    siege = campaign("cmp-siege", 0, ["L1", "L2"], [f"s{i}" for i in range(40)])
+    draft = campaign("", 30 * MINUTE, ["L2", "L9"], group, by_crew=True)
+    assert sweep._existing_id(draft, [siege], CFG) is None
+    earlier = campaign("cmp-group", 0, ["L7"], group[:20], by_crew=True)
+    assert sweep._existing_id(draft, [siege, earlier], CFG) == "cmp-group"
+    wave = campaign("", 30 * MINUTE, ["L7"], [f"s{i}" for i in range(40)])
+    assert sweep._existing_id(wave, [earlier], CFG) is None
 
 
 def test_an_attacks_first_minutes_found_apart_are_folded_into_the_campaign_that_continues_them(stores):

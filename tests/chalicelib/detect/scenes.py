@@ -89,3 +89,48 @@ def ref_band(dwell_ms: np.ndarray, core_share: float, widen: float) -> tuple[flo
     i = int(np.argmin(widths))
     pad = (d[i + k - 1] - d[i]) * widen
     return float(np.exp(d[i] - pad)), float(np.exp(d[i + k - 1] + pad))
+
+
+def task_group(
+    seed: int = 1,
+    group: bool = True,
+    members: int = 40,
+    rounds: int = 6,
+    shoppers: int = 800,
+    deals: float = 0.5,
+) -> Scene:
+    """Four evening hours on 60 listings of 60 shops, honest shoppers browsing a few each (a share
+    `deals` of them down one of three deals' search pages), a fifth coming back; with `group`, a
+    paid task group: every 25 minutes the leader posts 6 of a pool of 36 listings outside the
+    deals, and each member joins a round with p 0.5 and does 3 of its tasks within 12 minutes,
+    staying 15-150 s (no script, no burst: a few clicks per listing a round)."""
+    rng = np.random.default_rng(seed)
+    s = Scene()
+    listings = [f"L{i}" for i in range(60)]
+    # A pre-sale evening's search pages: six top listings that every shopper of the deal browses.
+    pages = [listings[6 * d : 6 * d + 6] for d in range(3)]
+    who = 1000
+    for _ in range(shoppers):  # 800: 3-4 clicks a minute, 1-5 listings each
+        ts = T0 + rng.uniform(0, 240 * MINUTE)
+        visits = 1 + 2 * int(rng.random() < 0.2)
+        page = pages[rng.integers(3)] if rng.random() < deals else listings
+        for v in range(visits):  # coming back to the same deal to compare again
+            at = ts + v * rng.uniform(20, 90) * MINUTE
+            for listing in rng.choice(page, size=int(rng.integers(1, 6)), replace=False):
+                s.add(at, str(listing), who, 1000 + 30_000 * rng.weibull(0.7))
+                at += rng.uniform(0.3, 3) * MINUTE
+        who += 1
+    if group:
+        pool = listings[24:]
+        s.attackers = [f"acct{k}" for k in range(members)]
+        for r in range(rounds):
+            posted = T0 + (30 + 25 * r) * MINUTE
+            tasks = rng.choice(pool, size=6, replace=False)
+            for k in range(members):
+                if rng.random() >= 0.5:
+                    continue
+                at = posted + rng.uniform(1, 5) * MINUTE
+                for listing in rng.choice(tasks, size=3, replace=False):
+                    s.add(at, str(listing), k, 15_000 * np.exp(rng.uniform(0, np.log(10))), "attack")
+                    at += rng.uniform(1, 3) * MINUTE
+    return s

@@ -1,0 +1,169 @@
+"""Crews that never burst: the same people clicking the same listings together, round after round.
+
+A paid task group (seed 002, 2017: a QQ group whose leader posts attack tasks on shops to paying
+members) spreads a handful of clicks over many big shops, inside their honest evening traffic: no target
+bursts, so the burst tests never see it. What it cannot hide is lockstep (CopyCatch, WWW 2013):
+its members click the same listings within minutes of each other, and meet again on other
+listings in a later round. Honest strangers meet on a listing by chance; meeting again, on
+another listing, more than a round later, and with several others who do too, is a crew.
+
+1. Co-click: two named persons on one listing within `crew_co_click_s` of each other.
+2. Tie: a pair that co-clicked on two listings or more, more than `crew_round_gap_s` apart.
+3. Crew: a connected part of the `crew_core_degree`-core of the ties (everyone tied to that many
+   others in it), at least `crew_min_members` strong.
+4. Its clicks: the co-clicks of two of its members, on listings where the crew is at least
+   `crew_min_share` of the people clicking, over at least `crew_min_spread` listings a member;
+   each such listing is one of its bursts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chalicelib.config import Settings
+from chalicelib.detect.cohorts import Burst, Found, Window, components, distinct
+
+
+def co_clicks(
+    listing: np.ndarray, ts: np.ndarray, person: np.ndarray, within_ms: int, reach: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of clicks (positions) by two persons on one listing within `within_ms`: meeting there
+    is the only trace a crew leaves on a target it does not flood. Each click pairs with at most
+    `reach` later ones, so a crowded listing (a viral one) costs no more than a busy one."""
+    order = np.lexsort((ts, listing))
+    lst, t, who = listing[order], ts[order], person[order]
+    first, second = [], []
+    at = np.arange(len(order) - 1)
+    for step in range(1, reach + 1):
+        at = at[at + step < len(order)]
+        near = (lst[at + step] == lst[at]) & (t[at + step] - t[at] <= within_ms)
+        at = at[near]
+        if len(at) == 0:
+            break
+        other = who[at + step] != who[at]
+        first.append(order[at[other]])
+        second.append(order[at[other] + step])
+    if not first:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(first), np.concatenate(second)
+
+
+def ties(
+    a: np.ndarray, b: np.ndarray, listing: np.ndarray, ts: np.ndarray, round_gap_ms: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Person pairs (a < b) that met on two listings or more, in rounds more than `round_gap_ms`
+    apart: a chance meeting happens once; a crew's members meet again on the next task list."""
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    key = low.astype(np.int64) * (int(high.max(initial=0)) + 1) + high
+    order = np.argsort(key)
+    key, low, high = key[order], low[order], high[order]
+    lst, t = listing[order], ts[order]
+    start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    spread = np.maximum.reduceat(t, start) - np.minimum.reduceat(t, start)
+    listings = np.maximum.reduceat(lst, start) != np.minimum.reduceat(lst, start)
+    tied = start[(spread > round_gap_ms) & listings]
+    return low[tied], high[tied]
+
+
+def core(a: np.ndarray, b: np.ndarray, degree: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ties among persons tied to at least `degree` others who are too (the k-core): a crew
+    is many people meeting again, not one regular who met two others twice."""
+    while len(a):
+        nodes, inverse = np.unique(np.r_[a, b], return_inverse=True)
+        weak = np.bincount(inverse, minlength=len(nodes)) < degree
+        if not weak.any():
+            break
+        keep = ~(weak[inverse[: len(a)]] | weak[inverse[len(a) :]])
+        a, b = a[keep], b[keep]
+    return a, b
+
+
+def find_crews(win: Window, cfg: Settings, taken: np.ndarray) -> list[Found]:
+    """The crews of the window whose members are not already a burst campaign's (`taken` persons)."""
+    cols = win.cols
+    mine = np.flatnonzero(win.named & ~np.isin(cols["person"], taken))
+    listing, ts, person = cols["listing"][mine], cols["ts"][mine], cols["person"][mine]
+    first, second = co_clicks(listing, ts, person, cfg.crew_co_click_s * 1000, cfg.crew_pair_reach)
+    if len(first) == 0:
+        return []
+    a, b = ties(person[first], person[second], listing[first], ts[first], cfg.crew_round_gap_s * 1000)
+    a, b = core(a, b, cfg.crew_core_degree)
+    if len(a) == 0:
+        return []
+    nodes, inverse = np.unique(np.r_[a, b], return_inverse=True)
+    label = components(len(nodes), inverse[: len(a)], inverse[len(a) :])
+    labels, sizes = np.unique(label, return_counts=True)
+    big = labels[sizes >= cfg.crew_min_members].tolist()
+    if not big:
+        return []
+    clickers = np.unique(distinct(cols["person"], cols["listing"])[1], return_counts=True)
+    out = []
+    for crew_label in big:
+        crew = nodes[label == crew_label]
+        met = np.isin(person[first], crew) & np.isin(person[second], crew)
+        rows = _where_it_counts(
+            np.unique(mine[np.r_[first[met], second[met]]]), clickers, cfg.crew_min_share, win
+        )
+        crew = np.unique(cols["person"][rows])
+        # Chance meetings also pile up where a crowd keeps coming back: many people on a few hot
+        # listings. A task list rotates: a few members per listing per round, over many listings.
+        spread = len(np.unique(cols["listing"][rows])) >= cfg.crew_min_spread * len(crew)
+        if len(crew) >= cfg.crew_min_members and spread:
+            out.append(_found(rows, crew, int(met.sum()), win))
+    return out
+
+
+def _where_it_counts(
+    rows: np.ndarray, clickers: tuple[np.ndarray, np.ndarray], share: float, win: Window
+) -> np.ndarray:
+    """The crew's clicks on listings where it is at least `share` of the people who clicked them in
+    the window. People meet by chance where crowds are: a pre-sale evening's shoppers tie into a
+    core on its most popular listings, each of them a few percent of the crowd there, while a
+    task list's listings get most of their clicks from the group."""
+    cols = win.cols
+    listing = cols["listing"][rows]
+    struck, crew_on = np.unique(distinct(cols["person"][rows], listing)[1], return_counts=True)
+    everyone = clickers[1][np.searchsorted(clickers[0], struck)]
+    return rows[np.isin(listing, struck[crew_on >= share * everyone])]
+
+
+def _found(rows: np.ndarray, crew: np.ndarray, meetings: int, win: Window) -> Found:
+    """The crew as a campaign: its co-clicks are both its evidence and what it is credited for."""
+    cols = win.cols
+    listing = cols["listing"][rows]
+    by_listing = np.argsort(listing, kind="stable")
+    starts = np.flatnonzero(np.r_[True, listing[by_listing][1:] != listing[by_listing][:-1]])
+    ends = np.r_[starts[1:], len(rows)]
+    group = np.repeat(np.arange(len(starts)), ends - starts)
+    persons, owner = distinct(cols["person"][rows][by_listing], group)
+    bursts = []
+    for i, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        struck = rows[by_listing[lo:hi]]
+        minutes = win.minute[struck]
+        bursts.append(
+            Burst(
+                target=int(cols["listing"][struck[0]]),
+                column="listing",
+                start=int(minutes.min()),
+                end=int(minutes.max()),
+                rows=struck,
+                persons=persons[owner == i],
+                odds=0.0,
+                repeat=1.0,
+            )
+        )
+    return Found(
+        bursts=bursts,
+        rows=rows,
+        credited=rows,
+        band=None,
+        targets={"listing": {b.target for b in bursts}, "advertiser": set(), "keyword": set()},
+        signals={
+            "found_by": "crew",
+            "crew_members": int(len(crew)),
+            "crew_meetings": meetings,
+            "bursts": len(bursts),
+            "cohort_sources": int(len(np.unique(cols["person"][rows]))),
+            "member_sources": int(len(crew)),
+        },
+    )

@@ -1,0 +1,129 @@
+"""Crews found by their members meeting again, on hand-made task-group traffic."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from chalicelib.config import Settings
+from chalicelib.detect.cohorts import Window, distinct
+from chalicelib.detect.crews import _where_it_counts, co_clicks, core, find_crews, ties
+from chalicelib.detect.frame import ClickFrame
+from chalicelib.storage.base import ClickRecord
+from tests.chalicelib.detect.scenes import MINUTE, T0, Scene, task_group
+
+CFG = Settings()
+
+
+def window_of(s):
+    frame = ClickFrame()
+    frame.upsert(
+        ClickRecord(click_id=c.click_id, click=c, decision="charge", dwell_ms=s.dwell.get(c.click_id))
+        for c in s.ordered()
+    )
+    until = max(c.ts for c in s.clicks) + MINUTE
+    return frame, Window(frame, until, CFG.sweep_lookback_s * 1000)
+
+
+def crews_in(s, taken=()):
+    """The crews of the scene, with the persons named in `taken` already a burst campaign's."""
+    frame, win = window_of(s)
+    ids = frame.names["source"].ids
+    held = np.array(sorted(ids[name] for name in taken if name in ids), dtype=np.int32)
+    return frame, win, find_crews(win, CFG, held)
+
+
+def test_a_task_group_meeting_round_after_round_is_a_crew():
+    for seed in (1, 2, 3):
+        s = task_group(seed)
+        frame, win, found = crews_in(s)
+        (crew,) = found
+        clicks = {frame.click_ids[i] for i in win.rows[crew.rows]}
+        # Members who joined one round are never tied, and an honest shopper or two who came back
+        # to the same deal pages in two rounds is: most of the crew's clicks are the group's.
+        assert len(clicks & s.attack) >= 0.4 * len(s.attack)
+        assert len(clicks - s.attack) <= 0.06 * len(clicks)
+        members = {frame.name("source", p)[2:] for p in np.unique(win.cols["person"][crew.rows]).tolist()}
+        assert len(members & set(s.attackers)) >= 15 and len(members - set(s.attackers)) <= 3
+        assert crew.signals["found_by"] == "crew" and crew.band is None
+        assert {b.column for b in crew.bursts} == {"listing"} and len(crew.bursts) >= 10
+
+
+def test_honest_shoppers_meeting_by_chance_are_no_crew():
+    # Busy deal pages that shoppers come back to, and a crowd of 6,000 across the whole catalogue:
+    # cores of 20-300 tie by chance there, on a few hot listings or as a sliver of big crowds.
+    for shoppers, deals in ((1200, 0.5), (3600, 0.5), (6000, 0.2)):
+        for seed in (1, 2, 3):
+            _, _, found = crews_in(task_group(seed, group=False, shoppers=shoppers, deals=deals))
+            assert found == []
+
+
+def test_a_crew_the_burst_campaigns_already_hold_is_not_found_again():
+    s = task_group()
+    _, _, found = crews_in(s, taken=["a:" + a for a in s.attackers])
+    assert found == []
+
+
+def test_a_group_too_small_to_be_a_crew_is_not_one():
+    s = task_group(members=11, rounds=10)  # ties all eleven
+    _, _, found = crews_in(s)
+    assert found == []
+    _, win = window_of(s)
+    assert len(find_crews(win, replace(CFG, crew_min_members=11), np.empty(0, np.int32))) == 1
+
+
+def test_co_clicks_pair_different_people_on_one_listing_within_the_window():
+    listing = np.array([1, 1, 1, 2, 1, 1])
+    ts = np.array([0, 2, 4, 6, 9, 30]) * MINUTE
+    person = np.array([7, 8, 9, 9, 7, 8])
+    first, second = co_clicks(listing, ts, person, 10 * MINUTE, reach=8)
+    met = {
+        (*sorted((int(person[a]), int(person[b]))), int(ts[a] // MINUTE))
+        for a, b in zip(first, second, strict=True)
+    }
+    # Never with oneself (minutes 0 and 9), on another listing (6) or over 10 minutes on (30).
+    assert met == {(7, 8, 0), (7, 9, 0), (8, 9, 2), (7, 8, 2), (7, 9, 4)}
+    first, _ = co_clicks(listing, ts, person, 10 * MINUTE, reach=1)
+    assert len(first) == 3  # each click pairs with at most `reach` later ones
+
+
+def test_a_tie_needs_two_listings_and_two_rounds():
+    # (a, b) met on L1 and L2 half an hour apart; (a, c) twice on L1; (b, c) on L1 and L2 at once.
+    a = np.array([1, 1, 1, 1, 2, 2])
+    b = np.array([2, 2, 3, 3, 3, 3])
+    listing = np.array([1, 2, 1, 1, 1, 2])
+    ts = np.array([0, 30, 0, 40, 0, 3]) * MINUTE
+    low, high = ties(a, b, listing, ts, 20 * MINUTE)
+    assert list(zip(low.tolist(), high.tolist(), strict=True)) == [(1, 2)]
+
+
+def test_the_core_keeps_only_people_tied_to_enough_others_in_it():
+    # A clique of five (each tied to 4) and a hanger-on tied to two of them.
+    clique = [(i, j) for i in range(5) for j in range(i + 1, 5)]
+    edges = np.array(clique + [(5, 0), (5, 1)])
+    a, b = core(edges[:, 0], edges[:, 1], 4)
+    assert set(np.r_[a, b].tolist()) == {0, 1, 2, 3, 4}
+    a, b = core(edges[:, 0], edges[:, 1], 5)
+    assert len(a) == 0
+
+
+def test_a_crew_counts_only_where_it_is_a_real_share_of_the_clickers():
+    # Five members on LA among five others, and on LB among 95 others: on LB they are a sliver
+    # of a crowd, where people meet by chance.
+    s = Scene()
+    for k in range(5):
+        s.add(T0 + k * MINUTE, "LA", k, 20_000)
+        s.add(T0 + k * MINUTE, "LB", k, 20_000)
+    for who in range(100, 105):
+        s.add(T0 + 30 * MINUTE, "LA", who, 20_000)
+    for who in range(200, 295):
+        s.add(T0 + 30 * MINUTE, "LB", who, 20_000)
+    frame, win = window_of(s)
+    cols = win.cols
+    crew_rows = np.flatnonzero(
+        np.isin(cols["account"], [frame.names["source"].ids[f"a:acct{k}"] for k in range(5)])
+    )
+    clickers = np.unique(distinct(cols["person"], cols["listing"])[1], return_counts=True)
+    kept = _where_it_counts(crew_rows, clickers, CFG.crew_min_share, win)
+    assert {frame.name("target", int(t)) for t in cols["listing"][kept]} == {"l:LA"}
