@@ -468,7 +468,11 @@ def _schemas() -> dict:
                         description="the cohort's unnatural dwell band",
                     )
                 ),
-                "signals": {"type": "object", "description": "the numbers that made it a campaign"},
+                "signals": {
+                    "type": "object",
+                    "description": "the numbers that made it a campaign; found_by is crew for a crew "
+                    "found by its members meeting again, without bursts",
+                },
                 "folded": {
                     **string_list,
                     "description": "ids of earlier views of this attack folded into it (refunds keep them)",
