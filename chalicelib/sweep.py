@@ -207,6 +207,7 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
     hold = cfg.member_hold_s * 1000
     listings = set(draft.listings)
     crew = set(draft.accounts) | set(draft.devices)
+    draft_by_crew = _by_crew(draft)
     # Per stored campaign active when this one began: (crew shared, listings shared), negated.
     shared = [
         (
@@ -214,7 +215,7 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
             -len(listings & set(c.listings)),
             c.start_ts,
             c.campaign_id,
-            _by_crew(draft) or _by_crew(c),
+            draft_by_crew or _by_crew(c),
         )
         for c in recent
         if c.end_ts + hold >= draft.start_ts and c.start_ts <= draft.end_ts
@@ -224,6 +225,7 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
 
 
 def _by_crew(campaign: Campaign) -> bool:
+    """Found by its members meeting again (detect/crews.py), not by bursts."""
     return campaign.signals.get("found_by") == "crew"
 
 

@@ -131,39 +131,39 @@ def _found(rows: np.ndarray, crew: np.ndarray, meetings: int, win: Window) -> Fo
     """The crew as a campaign: its co-clicks are both its evidence and what it is credited for."""
     cols = win.cols
     listing = cols["listing"][rows]
-    by_listing = np.argsort(listing, kind="stable")
-    starts = np.flatnonzero(np.r_[True, listing[by_listing][1:] != listing[by_listing][:-1]])
-    ends = np.r_[starts[1:], len(rows)]
-    group = np.repeat(np.arange(len(starts)), ends - starts)
-    persons, owner = distinct(cols["person"][rows][by_listing], group)
-    bursts = []
-    for i, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-        struck = rows[by_listing[lo:hi]]
-        minutes = win.minute[struck]
-        bursts.append(
-            Burst(
-                target=int(cols["listing"][struck[0]]),
-                column="listing",
-                start=int(minutes.min()),
-                end=int(minutes.max()),
-                rows=struck,
-                persons=persons[owner == i],
-                odds=0.0,
-                repeat=1.0,
-            )
+    order = np.argsort(listing, kind="stable")
+    struck, first = np.unique(listing[order], return_index=True)
+    persons, on = distinct(cols["person"][rows], listing)  # by listing, then person
+    bursts = [
+        Burst(
+            target=int(target),
+            column="listing",
+            start=int(win.minute[its_rows].min()),
+            end=int(win.minute[its_rows].max()),
+            rows=its_rows,
+            persons=its_persons,
+            odds=0.0,
+            repeat=1.0,
         )
+        for target, its_rows, its_persons in zip(
+            struck.tolist(),
+            np.split(rows[order], first[1:]),
+            np.split(persons, np.searchsorted(on, struck)[1:]),
+            strict=True,
+        )
+    ]
     return Found(
         bursts=bursts,
         rows=rows,
         credited=rows,
         band=None,
-        targets={"listing": {b.target for b in bursts}, "advertiser": set(), "keyword": set()},
+        targets={"listing": set(struck.tolist()), "advertiser": set(), "keyword": set()},
         signals={
             "found_by": "crew",
             "crew_members": int(len(crew)),
             "crew_meetings": meetings,
             "bursts": len(bursts),
-            "cohort_sources": int(len(np.unique(cols["person"][rows]))),
+            "cohort_sources": int(len(crew)),  # the crew is the persons of its rows
             "member_sources": int(len(crew)),
         },
     )
