@@ -6,7 +6,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from chalicelib.config import Settings
+from chalicelib.detect.cohorts import Window
+from chalicelib.detect.frame import ClickFrame
 from chalicelib.models import Click, Source
+from chalicelib.storage.base import ClickRecord
 
 T0 = 1386432000000  # 2013-12-08T00:00+08:00
 MINUTE = 60_000
@@ -77,6 +81,18 @@ def scene(
             s.add(ts, "LV", who, 1000 + 30_000 * rng.weibull(0.7), "viral")
             who += 1
     return s
+
+
+def window_of(s: Scene, until: int | None = None) -> tuple[ClickFrame, Window]:
+    """The scene as a sweep sees it: its clicks charged, in a frame, and the look-back window
+    ending at `until` (a minute after its last click by default)."""
+    frame = ClickFrame()
+    frame.upsert(
+        ClickRecord(click_id=c.click_id, click=c, decision="charge", dwell_ms=s.dwell.get(c.click_id))
+        for c in s.ordered()
+    )
+    until = until or max(c.ts for c in s.clicks) + MINUTE
+    return frame, Window(frame, until, Settings().sweep_lookback_s * 1000)
 
 
 def ref_band(dwell_ms: np.ndarray, core_share: float, widen: float) -> tuple[float, float]:

@@ -7,23 +7,15 @@ from dataclasses import replace
 import numpy as np
 
 from chalicelib.config import Settings
-from chalicelib.detect.cohorts import Window, describe, find_bursts, find_campaigns
-from chalicelib.detect.frame import ClickFrame
+from chalicelib.detect.cohorts import describe, find_bursts, find_campaigns
 from chalicelib.models import Click, Source
-from chalicelib.storage.base import ClickRecord
-from tests.chalicelib.detect.scenes import MINUTE, T0, UA, scene
+from tests.chalicelib.detect.scenes import MINUTE, T0, UA, scene, window_of
 
 CFG = Settings()
 
 
 def found_in(s, until=None):
-    frame = ClickFrame()
-    frame.upsert(
-        ClickRecord(click_id=c.click_id, click=c, decision="charge", dwell_ms=s.dwell.get(c.click_id))
-        for c in s.ordered()
-    )
-    until = until or max(c.ts for c in s.clicks) + MINUTE
-    win = Window(frame, until, CFG.sweep_lookback_s * 1000)
+    frame, win = window_of(s, until)
     return frame, win, find_campaigns(win, CFG)
 
 

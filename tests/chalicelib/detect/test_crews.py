@@ -7,23 +7,11 @@ from dataclasses import replace
 import numpy as np
 
 from chalicelib.config import Settings
-from chalicelib.detect.cohorts import Window, distinct
+from chalicelib.detect.cohorts import distinct
 from chalicelib.detect.crews import _where_it_counts, co_clicks, core, find_crews, ties
-from chalicelib.detect.frame import ClickFrame
-from chalicelib.storage.base import ClickRecord
-from tests.chalicelib.detect.scenes import MINUTE, T0, Scene, task_group
+from tests.chalicelib.detect.scenes import MINUTE, T0, Scene, task_group, window_of
 
 CFG = Settings()
-
-
-def window_of(s):
-    frame = ClickFrame()
-    frame.upsert(
-        ClickRecord(click_id=c.click_id, click=c, decision="charge", dwell_ms=s.dwell.get(c.click_id))
-        for c in s.ordered()
-    )
-    until = max(c.ts for c in s.clicks) + MINUTE
-    return frame, Window(frame, until, CFG.sweep_lookback_s * 1000)
 
 
 def crews_in(s, taken=()):
