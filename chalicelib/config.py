@@ -161,7 +161,8 @@ class Settings:
     # half of its clicks: when honest shoppers crowd it (viral), a stay in the band is no proof.
     band_listing_share: float = 0.5
     # Real-time feedback: a member's clicks on the campaign's targets are dropped for this long
-    # after the campaign's last credited click: a siege's waves come back every 30-90 minutes
+    # after the campaign's last credited click (while the target bursts; a crew's, on its
+    # listings and shops, bursting or not): a siege's waves come back every 30-90 minutes
     # (seeds 2011/2013: 3-6 announcements over an afternoon). Two bursts on one target further
     # apart than this are one attack only if some of the same people are in both.
     # Anyone's stay in the band on an attacked listing is credited until this long after the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
 from chalicelib.config import Settings
@@ -69,10 +69,14 @@ class CampaignMatcher:
     """Answers whether a click belongs to an active campaign (real-time feedback from sweeps)."""
 
     def match(
-        self, clicks: list[Click], scripted: dict[str, tuple[float, float]] | None = None
+        self,
+        clicks: list[Click],
+        bursting: Collection[str] = (),
+        scripted: dict[str, tuple[float, float]] | None = None,
     ) -> dict[str, str]:
-        """Clicks of active campaigns' members on their targets, or on a listing in `scripted`
-        (under a scripted attack now, by the pulse; the value is its band): campaign id per click."""
+        """Clicks of active campaigns' members on their targets (those of a burst campaign while
+        they are in `bursting`), or on a listing in `scripted` (under a scripted attack now, by
+        the pulse; the value is its band): campaign id per click."""
         return {}
 
     def match_dwell(self, click: Click, dwell_ms: int, bursting: bool) -> str | None:
@@ -154,16 +158,12 @@ class ClickIngest:
         seller_ids |= {o for owners in owners_by_key.values() for o in owners}
         profiles = self.store.get_sellers(seller_ids)
         verdicts = self._pulse([(c, c.dwell_ms, c.ts) for c in clicks])
-        listing_of = {c.click_id: c.listing_id for c in clicks}
         # A campaign's member is dropped on its targets while they burst again (the crew's next
-        # wave), not for their own shopping there at quiet times; and on any listing under a
-        # scripted attack now (the crew on a target the campaign has not reached yet).
+        # wave), not for their own shopping there at quiet times; on any listing under a scripted
+        # attack now (the crew on a target the campaign has not reached yet); and, for a crew
+        # found meeting round after round, on its listings and shops, bursting or not.
         scripted = {key: v.band for key, v in verdicts.items() if v.band is not None}
-        campaign_of = {
-            cid: campaign
-            for cid, campaign in self.campaigns.match(clicks, scripted).items()
-            if listing_of[cid] in verdicts
-        }
+        campaign_of = self.campaigns.match(clicks, verdicts.keys(), scripted)
 
         records = []
         for click in clicks:

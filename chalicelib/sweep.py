@@ -207,7 +207,7 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
     hold = cfg.member_hold_s * 1000
     listings = set(draft.listings)
     crew = set(draft.accounts) | set(draft.devices)
-    draft_by_crew = _by_crew(draft)
+    draft_by_crew = draft.by_crew
     # Per stored campaign active when this one began: (crew shared, listings shared), negated.
     shared = [
         (
@@ -215,18 +215,13 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
             -len(listings & set(c.listings)),
             c.start_ts,
             c.campaign_id,
-            draft_by_crew or _by_crew(c),
+            draft_by_crew or c.by_crew,
         )
         for c in recent
         if c.end_ts + hold >= draft.start_ts and c.start_ts <= draft.end_ts
     ]
     linked = [k for k in shared if (k[1] < 0 and not k[4]) or -k[0] >= cfg.link_min_shared]
     return min(linked)[3] if linked else None
-
-
-def _by_crew(campaign: Campaign) -> bool:
-    """Found by its members meeting again (detect/crews.py), not by bursts."""
-    return campaign.signals.get("found_by") == "crew"
 
 
 def _parts_of(draft: Campaign, recent: list[Campaign], continued: str) -> list[Campaign]:

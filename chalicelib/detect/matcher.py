@@ -6,6 +6,8 @@ recent, then indexed by member identity and by target, so each click costs a few
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from chalicelib.config import Settings
 from chalicelib.ingest import CampaignMatcher
 from chalicelib.models import Click
@@ -37,6 +39,12 @@ def on_target(c: Campaign, click: Click) -> bool:
         or click.advertiser_id in c.advertisers
         or (click.keyword is not None and click.keyword in c.keywords)
     )
+
+
+def on_crew_rounds(c: Campaign, click: Click) -> bool:
+    """A crew's listings or shops, bursting or not: a task group's rounds never burst, and its
+    members were found meeting there round after round, not shopping once."""
+    return click.listing_id in c.listings or click.advertiser_id in c.advertisers
 
 
 def same_script(c: Campaign, band: tuple[float, float]) -> bool:
@@ -75,18 +83,27 @@ class StoreCampaignMatcher(CampaignMatcher):
         return found
 
     def match(
-        self, clicks: list[Click], scripted: dict[str, tuple[float, float]] | None = None
+        self,
+        clicks: list[Click],
+        bursting: Collection[str] = (),
+        scripted: dict[str, tuple[float, float]] | None = None,
     ) -> dict[str, str]:
-        """Clicks of a campaign's members while it is active, on its targets or on a listing under
-        a scripted attack now by the campaign's own script (`scripted`: the pulse's band per
-        listing): a crew that comes back arrives in numbers and stays as it was told, anywhere."""
+        """Clicks of a campaign's members while it is active: on its targets while they burst
+        (`bursting`: listing ids), on a listing under a scripted attack now by the campaign's own
+        script (`scripted`: the pulse's band per listing; a crew that comes back arrives in
+        numbers and stays as it was told, anywhere), and on a crew's rounds, bursting or not."""
         hold = self.cfg.member_hold_s * 1000
         scripted = scripted or {}
         out = {}
         for click in clicks:
             for c in sorted(self._campaigns_of(click).values(), key=lambda c: c.campaign_id):
                 band = scripted.get(click.listing_id)
-                reach = on_target(c, click) or (band is not None and same_script(c, band))
+                if c.by_crew:
+                    reach = on_crew_rounds(c, click)
+                else:
+                    reach = (click.listing_id in bursting and on_target(c, click)) or (
+                        band is not None and same_script(c, band)
+                    )
                 if c.start_ts <= click.ts <= c.end_ts + hold and reach:
                     out[click.click_id] = c.campaign_id
                     break

@@ -57,6 +57,11 @@ class Campaign:
     folded: list[str] = field(default_factory=list)
     version: int = 0
 
+    @property
+    def by_crew(self) -> bool:
+        """Found by its members meeting again (detect/crews.py), not by bursts."""
+        return self.signals.get("found_by") == "crew"
+
     def copy(self) -> Campaign:
         """An independent copy (lists and dicts copied; their items are immutable)."""
         return replace(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from chalicelib import sweep
 from chalicelib.config import Settings
 from chalicelib.detect.matcher import StoreCampaignMatcher
 from chalicelib.ingest import ClickIngest
 from chalicelib.models import Click, Source
-from tests.chalicelib.detect.scenes import MINUTE, UA
-from tests.chalicelib.test_sweep import swept_member
+from chalicelib.storage.campaigns import campaign_store
+from chalicelib.storage.memory import MemoryStore
+from tests.chalicelib.detect.scenes import MINUTE, UA, task_group
+from tests.chalicelib.test_sweep import replay, swept_member
 
 CFG = Settings()
 
@@ -56,3 +59,33 @@ def test_a_member_is_dropped_on_a_listing_under_a_scripted_attack_off_the_campai
     # shopping there is charged.
     assert got["m-lw"][0] == "charge"
     assert got["m-lf"][0] == "charge"
+
+
+def test_a_crews_member_is_dropped_on_its_rounds_though_nothing_bursts():
+    # A task group found meeting round after round (no burst, no band): its next round is a few
+    # quiet clicks per listing, so a member's click on the crew's listings or shops is dropped
+    # while the crew runs, without the burst a burst campaign's member needs.
+    store = MemoryStore()
+    until = replay(store, task_group())
+    sweep.run_sweep(store, CFG, until)
+    (crew,) = [c for c in campaign_store(store).ending_after(0) if c.by_crew]
+    who = Source(ip="10.9.9.9", user_agent=UA, account_id=crew.accounts[0])
+    listing = crew.listings[0]
+    elsewhere = next(f"L{i}" for i in range(60) if f"L{i}" not in crew.listings)
+    at = crew.end_ts + 10 * MINUTE
+    late = crew.end_ts + CFG.member_hold_s * 1000 + MINUTE
+
+    def on(click_id, ts, listing_id):
+        return Click(
+            click_id, ts, "S" + listing_id[1:], listing_id, 2_000_000, who, keyword="kw" + listing_id
+        )
+
+    ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+    got = {
+        d.click_id: (d.decision, d.reasons)
+        for d in ingest.score_clicks([on("round", at, listing), on("away", at + 1, elsewhere)])
+    }
+    assert got["round"] == ("drop", ["COORDINATED_CAMPAIGN"])
+    assert got["away"][0] == "charge"  # not the crew's listing nor its shop: the member shopping
+    later = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+    assert later.score_clicks([on("after", late, listing)])[0].decision == "charge"  # the crew stopped
