@@ -297,7 +297,7 @@ def _attack_numbers(attack: dict, clicks: dict, labels: dict, stage: dict) -> di
     """
     advertisers = set(attack["targets"]["advertiser_ids"])
     lo, hi = attack["start_ms"], attack["end_ms"]
-    charged = paid = honest = fraud = fraud_refunded = 0
+    charged = paid = honest = fraud = fraud_refunded = fraud_live = 0
     for cid, c in clicks.items():
         if c["advertiser_id"] not in advertisers or not lo <= c["ts"] <= hi:
             continue
@@ -311,12 +311,14 @@ def _attack_numbers(attack: dict, clicks: dict, labels: dict, stage: dict) -> di
         if labels[cid]["attack_id"] == attack["attack_id"]:
             fraud += cost
             fraud_refunded += cost if cid in stage else 0
+            fraud_live += cost if stage.get(cid) in (STAGE_REALTIME, STAGE_DWELL) else 0
     return {
         "attack_id": attack["attack_id"],
         "kind": attack["kind"],
         "minutes": round((hi - lo) / MINUTE_MS, 1),
         "fraud_cny": round(fraud / 1e6),
         "refunded": _share(fraud_refunded, fraud),
+        "stopped_live": _share(fraud_live, fraud),
         "charge_ratio": round(charged / honest, 2) if honest else None,
         "paid_ratio": round(paid / honest, 2) if honest else None,
     }
@@ -373,14 +375,15 @@ def print_table(results: dict, held_out: Collection) -> None:
     print()
     print(
         f"{'seed':>{w}} {'attack':>17} {'kind':>14} {'min':>6} {'fraud CNY':>9} {'refunded':>9} "
-        f"{'charged/honest':>14} {'paid/honest':>11}"
+        f"{'live':>7} {'charged/honest':>14} {'paid/honest':>11}"
     )
     for seed, n in results.items():
         for a in n["attacks"]:
             ratio, paid = ("n/a" if a[k] is None else f"{a[k]}x" for k in ("charge_ratio", "paid_ratio"))
+            shares = f"{_pct(a['refunded']):>9} {_pct(a['stopped_live']):>7}"
             print(
                 f"{seed!s:>{w}} {a['attack_id']:>17} {a['kind']:>14} {a['minutes']:>6} "
-                f"{a['fraud_cny']:>9} {_pct(a['refunded']):>9} {ratio:>14} {paid:>11}"
+                f"{a['fraud_cny']:>9} {shares} {ratio:>14} {paid:>11}"
             )
 
 

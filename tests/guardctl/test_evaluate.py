@@ -130,6 +130,7 @@ def test_an_attack_is_charged_what_was_not_stopped_live_and_pays_what_was_never_
     assert got["charge_ratio"] == 8.0  # honest + swept + missed, over honest
     assert got["paid_ratio"] == 5.0  # honest + missed
     assert got["refunded"] == round(5 / 9, 5)
+    assert got["stopped_live"] == round(2 / 9, 5)  # stopped at click or dwell time, of the attack's own
 
 
 def test_every_delivery_replays_the_tiny_day_and_the_slow_schedule_sweeps_a_fifth_as_often():
