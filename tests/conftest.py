@@ -17,7 +17,9 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib.auth import mint_token
+from chalicelib.config import Settings, tables
 from chalicelib.storage import schema
+from chalicelib.storage.memory import MemoryStore
 from guardctl.localrun import patch_chalice_local
 
 pytest_plugins = ["tests.dynamodb_local"]
@@ -70,6 +72,17 @@ def dynamodb(monkeypatch, request):
         client = boto3.client("dynamodb")
         schema.create_tables(client, prefix)
         yield client
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def stores(request):
+    """The same test on MemoryStore and on DynamoStore (moto, or DynamoDB Local if asked)."""
+    if request.param == "memory":
+        return MemoryStore()
+    request.getfixturevalue("dynamodb")
+    from chalicelib.storage.dynamodb import DynamoStore  # after the fixture has set the tables' env
+
+    return DynamoStore(tables(), Settings())
 
 
 @pytest.fixture

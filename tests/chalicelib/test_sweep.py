@@ -5,10 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-import pytest
-
 from chalicelib import sweep
-from chalicelib.config import Settings, tables
+from chalicelib.config import Settings
 from chalicelib.detect.matcher import StoreCampaignMatcher
 from chalicelib.ingest import ClickIngest
 from chalicelib.models import Click, Source
@@ -20,16 +18,6 @@ CFG = Settings()
 # The sweep's own tests: with the live pulse off, the crew is still charged when the sweep comes.
 NO_PULSE = replace(CFG, pulse_min_clicks=10**9)
 SECRET = "s" * 40
-
-
-@pytest.fixture(params=["memory", "dynamodb"])
-def stores(request):
-    if request.param == "memory":
-        return MemoryStore()
-    request.getfixturevalue("dynamodb")
-    from chalicelib.storage.dynamodb import DynamoStore
-
-    return DynamoStore(tables(), CFG)
 
 
 def replay(store, s):

@@ -9,9 +9,9 @@ from chalicelib.config import Settings
 from chalicelib.detect.matcher import StoreCampaignMatcher
 from chalicelib.ingest import ClickIngest
 from chalicelib.models import Click, Source
-from chalicelib.storage.campaigns import campaign_store
+from chalicelib.storage.campaigns import Campaign, campaign_store
 from chalicelib.storage.memory import MemoryStore
-from tests.chalicelib.detect.scenes import MINUTE, UA, task_group
+from tests.chalicelib.detect.scenes import MINUTE, T0, UA, task_group
 from tests.chalicelib.test_sweep import replay, swept_member
 
 CFG = Settings()
@@ -89,3 +89,49 @@ def test_a_crews_member_is_dropped_on_its_rounds_though_nothing_bursts():
     assert got["away"][0] == "charge"  # not the crew's listing nor its shop: the member shopping
     later = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
     assert later.score_clicks([on("after", late, listing)])[0].decision == "charge"  # the crew stopped
+
+
+def test_a_burst_campaigns_member_is_matched_while_the_target_bursts_a_crews_on_its_rounds(stores):
+    # Stored campaigns read back from either store: a siege's member on its shop only while the
+    # listing bursts; a crew's member on the crew's listings and shops whether it bursts or not.
+    end = T0 + 30 * MINUTE
+    campaigns = campaign_store(stores)
+    campaigns.merge(
+        Campaign(
+            "cmp-siege", "listing:L7", T0, end, end, listings=["L7"], advertisers=["S7"], accounts=["s-1"]
+        )
+    )
+    campaigns.merge(
+        Campaign(
+            "cmp-crew",
+            "listing:L1",
+            T0,
+            end,
+            end,
+            listings=["L1"],
+            advertisers=["S1"],
+            accounts=["t-1"],
+            signals={"found_by": "crew"},
+        )
+    )
+
+    def click(click_id, advertiser, listing, account):
+        return Click(
+            click_id,
+            end + 10 * MINUTE,
+            advertiser,
+            listing,
+            1_000_000,
+            Source(ip="10.1.1.1", account_id=account),
+        )
+
+    matcher = StoreCampaignMatcher(stores, CFG)
+    quiet = [
+        click("crew-shop", "S1", "L2", "t-1"),
+        click("crew-away", "S9", "L9", "t-1"),
+        click("siege-quiet", "S7", "L8", "s-1"),
+    ]
+    assert matcher.match(quiet) == {"crew-shop": "cmp-crew"}
+    assert matcher.match([click("siege-wave", "S7", "L8", "s-1")], bursting={"L8"}) == {
+        "siege-wave": "cmp-siege"
+    }
