@@ -75,7 +75,7 @@ def dynamodb(monkeypatch, request):
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
-def stores(request):
+def store(request):
     """The same test on MemoryStore and on DynamoStore (moto, or DynamoDB Local if asked)."""
     if request.param == "memory":
         return MemoryStore()

@@ -38,8 +38,7 @@ def refunds(store, advertiser):
     return {r.click_id: r for r in page}
 
 
-def test_sweep_credits_the_crew_once_and_is_idempotent(stores):
-    store = stores
+def test_sweep_credits_the_crew_once_and_is_idempotent(store):
     s = scene(quiet=300)
     until = replay(store, s)
     first = sweep.run_sweep(store, CFG, until)
@@ -77,8 +76,7 @@ def test_a_second_process_sweeping_the_same_data_names_the_same_campaign():
     assert [c["campaign_id"] for c in theirs["campaigns"]] == [c["campaign_id"] for c in mine["campaigns"]]
 
 
-def test_sweeps_at_once_in_one_process_credit_each_click_once(stores):
-    store = stores
+def test_sweeps_at_once_in_one_process_credit_each_click_once(store):
     s = scene(quiet=300, viral=False)
     until = replay(store, s)
     with ThreadPoolExecutor(4) as pool:
@@ -222,8 +220,7 @@ def test_honest_viral_listing_gets_no_campaign():
     assert result == {"until": result["until"], "campaigns": [], "refunds_written": 0}
 
 
-def test_campaigns_list_pages_by_latest_activity(stores):
-    store = stores
+def test_campaigns_list_pages_by_latest_activity(store):
     s = scene(quiet=150, viral=False, repeat=True)
     until = replay(store, s)
     sweep.run_sweep(store, CFG, until)
@@ -305,11 +302,10 @@ def test_a_crew_found_without_bursts_continues_only_a_campaign_sharing_its_crew(
     assert sweep._existing_id(wave, [earlier], CFG) is None
 
 
-def test_an_attacks_first_minutes_found_apart_are_folded_into_the_campaign_that_continues_them(stores):
+def test_an_attacks_first_minutes_found_apart_are_folded_into_the_campaign_that_continues_them(store):
     # Two campaigns stored from earlier sweeps: the attack as a later sweep saw it, and its first
     # minutes on LX, found before the main body (a few members, inside its span). The next sweep
     # of the whole attack continues the first and folds the other into it.
-    store = stores
     s = scene(quiet=300, viral=False)
     until = replay(store, s)
     attack = [c for c in s.ordered() if c.click_id in s.attack]

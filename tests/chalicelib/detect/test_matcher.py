@@ -91,11 +91,11 @@ def test_a_crews_member_is_dropped_on_its_rounds_though_nothing_bursts():
     assert later.score_clicks([on("after", late, listing)])[0].decision == "charge"  # the crew stopped
 
 
-def test_a_burst_campaigns_member_is_matched_while_the_target_bursts_a_crews_on_its_rounds(stores):
+def test_a_burst_campaigns_member_is_matched_while_the_target_bursts_a_crews_on_its_rounds(store):
     # Stored campaigns read back from either store: a siege's member on its shop only while the
     # listing bursts; a crew's member on the crew's listings and shops whether it bursts or not.
     end = T0 + 30 * MINUTE
-    campaigns = campaign_store(stores)
+    campaigns = campaign_store(store)
     campaigns.merge(
         Campaign(
             "cmp-siege", "listing:L7", T0, end, end, listings=["L7"], advertisers=["S7"], accounts=["s-1"]
@@ -125,7 +125,7 @@ def test_a_burst_campaigns_member_is_matched_while_the_target_bursts_a_crews_on_
             Source(ip="10.1.1.1", account_id=account),
         )
 
-    matcher = StoreCampaignMatcher(stores, CFG)
+    matcher = StoreCampaignMatcher(store, CFG)
     quiet = [
         click("crew-shop", "S1", "L2", "t-1"),
         click("crew-away", "S9", "L9", "t-1"),

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
-from chalicelib.config import Settings, tables
+from chalicelib.config import Settings
 from chalicelib.detect import pulse
 from chalicelib.models import Click, Refund, SellerProfile, Source, refund_id_for
 from chalicelib.storage.base import ActivityEntry, ClickRecord, PulseEntry
-from chalicelib.storage.memory import MemoryStore
 
 T0 = 1386482589120
-
-
-@pytest.fixture(params=["memory", "dynamodb"])
-def store(request):
-    if request.param == "memory":
-        return MemoryStore()
-    request.getfixturevalue("dynamodb")
-    from chalicelib.storage.dynamodb import DynamoStore
-
-    return DynamoStore(tables(), Settings())
 
 
 def click(n: int, ts: int | None = None, advertiser: str = "S1") -> Click:
