@@ -76,7 +76,8 @@ class CampaignMatcher:
     ) -> dict[str, str]:
         """Clicks of active campaigns' members on their targets (those of a burst campaign while
         they are in `bursting`), or on a listing in `scripted` (under a scripted attack now, by
-        the pulse; the value is its band): campaign id per click."""
+        the pulse; the value is its band), and shop owners' clicks on a sellers' siege's bursting
+        targets: campaign id per click."""
         return {}
 
     def match_dwell(self, click: Click, dwell_ms: int, bursting: bool) -> str | None:
@@ -161,7 +162,8 @@ class ClickIngest:
         # A campaign's member is dropped on its targets while they burst again (the crew's next
         # wave), not for their own shopping there at quiet times; on any listing under a scripted
         # attack now (the crew on a target the campaign has not reached yet); and, for a crew
-        # found meeting round after round, on its listings and shops, bursting or not.
+        # found meeting round after round, on its listings and shops, bursting or not. A shop
+        # owner on a sellers' siege's targets while they burst is the siege's, named or not.
         scripted = {key: v.band for key, v in verdicts.items() if v.band is not None}
         campaign_of = self.campaigns.match(clicks, verdicts.keys(), scripted)
 

@@ -59,6 +59,7 @@ class StoreCampaignMatcher(CampaignMatcher):
         self.cfg = cfg
         self._members: dict[str, list[Campaign]] | None = None
         self._listings: dict[str, list[Campaign]] = {}
+        self._sellers_sieges: dict[str, list[Campaign]] = {}  # "l:"/"a:" target -> sellers' campaigns
 
     def _load(self, ts: int) -> None:
         self._members = {}
@@ -67,6 +68,10 @@ class StoreCampaignMatcher(CampaignMatcher):
             for kind, ids in (("a:", c.accounts), ("d:", c.devices), ("s:", c.seller_ids)):
                 for i in ids:
                     self._members.setdefault(kind + i, []).append(c)
+            if len(c.seller_ids) >= self.cfg.sellers_siege_share * max(len(c.accounts), 1):
+                for kind, ids in (("l:", c.listings), ("a:", c.advertisers)):
+                    for i in ids:
+                        self._sellers_sieges.setdefault(kind + i, []).append(c)
             if c.dwell:
                 # Honest shoppers stay ten seconds too: a band on its own is matched only on the
                 # attacked listings (not on their advertisers' or keywords' other listings).
@@ -91,7 +96,8 @@ class StoreCampaignMatcher(CampaignMatcher):
         """Clicks of a campaign's members while it is active: on its targets while they burst
         (`bursting`: listing ids), on a listing under a scripted attack now by the campaign's own
         script (`scripted`: the pulse's band per listing; a crew that comes back arrives in
-        numbers and stays as it was told, anywhere), and on a crew's rounds, bursting or not."""
+        numbers and stays as it was told, anywhere), and on a crew's rounds, bursting or not.
+        Also a shop owner's click on a sellers' siege's targets while they burst."""
         hold = self.cfg.member_hold_s * 1000
         scripted = scripted or {}
         out = {}
@@ -107,7 +113,26 @@ class StoreCampaignMatcher(CampaignMatcher):
                 if c.start_ts <= click.ts <= c.end_ts + hold and reach:
                     out[click.click_id] = c.campaign_id
                     break
+            siege = self._sellers_siege_on(click) if click.listing_id in bursting else None
+            if click.click_id not in out and siege is not None:
+                out[click.click_id] = siege
         return out
+
+    def _sellers_siege_on(self, click: Click) -> str | None:
+        """A sellers' siege running on the clicked listing or its shop, when a shop owner (other
+        than the advertiser) clicks it while it bursts: in 2011 and 2013 the besiegers were small
+        sellers, and a seller clicking the besieged shop in a wave is one the sweep has not named."""
+        seller = click.source.seller_id
+        if seller is None or seller == click.advertiser_id:
+            return None
+        hold = self.cfg.member_hold_s * 1000
+        found = {
+            c.campaign_id
+            for key in ("l:" + click.listing_id, "a:" + click.advertiser_id)
+            for c in self._sellers_sieges.get(key, ())
+            if c.start_ts <= click.ts <= c.end_ts + hold
+        }
+        return min(found) if found else None
 
     def match_dwell(self, click: Click, dwell_ms: int, bursting: bool) -> str | None:
         """A stay in an active campaign's band, by one of its members, or on one of its targets

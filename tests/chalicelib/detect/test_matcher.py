@@ -135,3 +135,30 @@ def test_a_burst_campaigns_member_is_matched_while_the_target_bursts_a_crews_on_
     assert matcher.match([click("siege-wave", "S7", "L8", "s-1")], bursting={"L8"}) == {
         "siege-wave": "cmp-siege"
     }
+
+
+def test_a_shop_owner_clicking_a_sellers_siege_in_a_wave_is_the_sieges(store):
+    # A campaign whose members are mostly shop owners (2011, 2013: small sellers besieging a big
+    # one): another seller on the besieged shop while it bursts is the siege's, though no sweep
+    # has named him. A shopper without a shop, the shop's own owner, a seller at a quiet time, and
+    # a seller on a campaign of buyers are not.
+    end = T0 + 30 * MINUTE
+    campaigns = campaign_store(store)
+    sellers = dict(accounts=["s-1", "s-2", "b-1"], seller_ids=["S1", "S2"])
+    buyers = dict(accounts=["b-2", "b-3", "b-4"], seller_ids=["S3"])
+    campaigns.merge(Campaign("cmp-sellers", "advertiser:BIG", T0, end, end, advertisers=["BIG"], **sellers))
+    campaigns.merge(Campaign("cmp-buyers", "advertiser:BIG2", T0, end, end, advertisers=["BIG2"], **buyers))
+
+    def click(click_id, advertiser, seller):
+        source = Source(ip="10.1.1.1", account_id="a-" + click_id, seller_id=seller)
+        return Click(click_id, end + 10 * MINUTE, advertiser, "L-" + advertiser, 1_000_000, source)
+
+    wave = [
+        click("seller", "BIG", "S9"),
+        click("buyer", "BIG", None),
+        click("owner", "BIG", "BIG"),
+        click("on-buyers", "BIG2", "S9"),
+    ]
+    matcher = StoreCampaignMatcher(store, CFG)
+    assert matcher.match(wave, bursting={"L-BIG", "L-BIG2"}) == {"seller": "cmp-sellers"}
+    assert matcher.match([click("seller-quiet", "BIG", "S9")]) == {}
