@@ -68,7 +68,9 @@ class StoreCampaignMatcher(CampaignMatcher):
             for kind, ids in (("a:", c.accounts), ("d:", c.devices), ("s:", c.seller_ids)):
                 for i in ids:
                     self._members.setdefault(kind + i, []).append(c)
-            if len(c.seller_ids) >= self.cfg.sellers_siege_share * max(len(c.accounts), 1):
+            # Its named people: accounts, or devices where more of them were seen.
+            people = max(len(c.accounts), len(c.devices), 1)
+            if len(c.seller_ids) >= self.cfg.sellers_siege_share * people:
                 for kind, ids in (("l:", c.listings), ("a:", c.advertisers)):
                     for i in ids:
                         self._sellers_sieges.setdefault(kind + i, []).append(c)

@@ -141,13 +141,15 @@ def test_a_shop_owner_clicking_a_sellers_siege_in_a_wave_is_the_sieges(store):
     # A campaign whose members are mostly shop owners (2011, 2013: small sellers besieging a big
     # one): another seller on the besieged shop while it bursts is the siege's, though no sweep
     # has named him. A shopper without a shop, the shop's own owner, a seller at a quiet time, and
-    # a seller on a campaign of buyers are not.
+    # a seller on a campaign of buyers (or of phones without accounts) are not.
     end = T0 + 30 * MINUTE
     campaigns = campaign_store(store)
     sellers = dict(accounts=["s-1", "s-2", "b-1"], seller_ids=["S1", "S2"])
     buyers = dict(accounts=["b-2", "b-3", "b-4"], seller_ids=["S3"])
+    phones = dict(devices=[f"d-{k}" for k in range(10)], seller_ids=["S4"])  # ten people, one shop
     campaigns.merge(Campaign("cmp-sellers", "advertiser:BIG", T0, end, end, advertisers=["BIG"], **sellers))
     campaigns.merge(Campaign("cmp-buyers", "advertiser:BIG2", T0, end, end, advertisers=["BIG2"], **buyers))
+    campaigns.merge(Campaign("cmp-phones", "advertiser:BIG3", T0, end, end, advertisers=["BIG3"], **phones))
 
     def click(click_id, advertiser, seller):
         source = Source(ip="10.1.1.1", account_id="a-" + click_id, seller_id=seller)
@@ -158,7 +160,8 @@ def test_a_shop_owner_clicking_a_sellers_siege_in_a_wave_is_the_sieges(store):
         click("buyer", "BIG", None),
         click("owner", "BIG", "BIG"),
         click("on-buyers", "BIG2", "S9"),
+        click("on-phones", "BIG3", "S9"),
     ]
     matcher = StoreCampaignMatcher(store, CFG)
-    assert matcher.match(wave, bursting={"L-BIG", "L-BIG2"}) == {"seller": "cmp-sellers"}
+    assert matcher.match(wave, bursting={"L-BIG", "L-BIG2", "L-BIG3"}) == {"seller": "cmp-sellers"}
     assert matcher.match([click("seller-quiet", "BIG", "S9")]) == {}
