@@ -170,12 +170,12 @@ class Settings:
     # (a keyword sweep moves on after 5-12 minutes, seeds 2013).
     member_hold_s: int = 5400
     target_hold_s: int = 600
-    # A campaign whose members' shops (seller ids) are at least half its people (its accounts or
-    # devices, whichever are more) is a sellers' siege (2011, 2013: small sellers besieging big
-    # rivals): while it runs, a shop owner's click on its listings or shops during a burst is the
-    # siege's. Half: "mostly sellers", the first value tried. The second model's siege campaigns
-    # end at 52-63 % (day 3's at 46 %); our simulator's check seed 4 at 26 % and 0 % (its crowds
-    # bring buyers along).
+    # A campaign whose members' shops (seller ids) are at least half its accounts (its devices
+    # when it has none) is a sellers' siege (2011, 2013: small sellers besieging big rivals):
+    # while it runs, a shop owner's click on its listings or shops during a burst is the siege's.
+    # Half: "mostly sellers", the first value tried. The second model's siege campaigns end at
+    # 54-64 % (day 3's at 49.6 %); our simulator's check seed 4 at 30 % and 0 % (its crowds bring
+    # buyers along).
     sellers_siege_share: float = 0.5
     # Crews that never burst (chalicelib/detect/crews.py): a paid task group's leader posts tasks
     # on shops and its members do a few each within minutes (seed 002, 2017; the second traffic

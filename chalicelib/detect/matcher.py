@@ -68,8 +68,9 @@ class StoreCampaignMatcher(CampaignMatcher):
             for kind, ids in (("a:", c.accounts), ("d:", c.devices), ("s:", c.seller_ids)):
                 for i in ids:
                     self._members.setdefault(kind + i, []).append(c)
-            # Its named people: accounts, or devices where more of them were seen.
-            people = max(len(c.accounts), len(c.devices), 1)
+            # Seller ids come with accounts (the shop an account owns): the share of its accounts,
+            # or of its devices when it was seen without logins.
+            people = len(c.accounts) or len(c.devices) or 1
             if len(c.seller_ids) >= self.cfg.sellers_siege_share * people:
                 for kind, ids in (("l:", c.listings), ("a:", c.advertisers)):
                     for i in ids:
