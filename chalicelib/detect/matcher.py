@@ -41,9 +41,9 @@ def on_target(c: Campaign, click: Click) -> bool:
     )
 
 
-def on_crew_rounds(c: Campaign, click: Click) -> bool:
-    """A crew's listings or shops, bursting or not: a task group's rounds never burst, and its
-    members were found meeting there round after round, not shopping once."""
+def on_listings_or_shops(c: Campaign, click: Click) -> bool:
+    """One of the campaign's listings, or another listing of its shops (not of its keywords):
+    where a crew's rounds and a sellers' siege strike."""
     return click.listing_id in c.listings or click.advertiser_id in c.advertisers
 
 
@@ -59,7 +59,7 @@ class StoreCampaignMatcher(CampaignMatcher):
         self.cfg = cfg
         self._members: dict[str, list[Campaign]] | None = None
         self._listings: dict[str, list[Campaign]] = {}
-        self._sellers_sieges: dict[str, list[Campaign]] = {}  # "l:"/"a:" target -> sellers' campaigns
+        self._sellers_sieges: list[Campaign] = []
 
     def _load(self, ts: int) -> None:
         self._members = {}
@@ -72,14 +72,16 @@ class StoreCampaignMatcher(CampaignMatcher):
             # or of its devices when it was seen without logins.
             people = len(c.accounts) or len(c.devices) or 1
             if len(c.seller_ids) >= self.cfg.sellers_siege_share * people:
-                for kind, ids in (("l:", c.listings), ("a:", c.advertisers)):
-                    for i in ids:
-                        self._sellers_sieges.setdefault(kind + i, []).append(c)
+                self._sellers_sieges.append(c)
             if c.dwell:
                 # Honest shoppers stay ten seconds too: a band on its own is matched only on the
                 # attacked listings (not on their advertisers' or keywords' other listings).
                 for listing in c.hits:
                     self._listings.setdefault(listing, []).append(c)
+
+    def _running(self, c: Campaign, ts: int) -> bool:
+        """The campaign is active at `ts`: begun, and its last credited click within the hold."""
+        return c.start_ts <= ts <= c.end_ts + self.cfg.member_hold_s * 1000
 
     def _campaigns_of(self, click: Click) -> dict[str, Campaign]:
         if self._members is None:
@@ -101,23 +103,22 @@ class StoreCampaignMatcher(CampaignMatcher):
         script (`scripted`: the pulse's band per listing; a crew that comes back arrives in
         numbers and stays as it was told, anywhere), and on a crew's rounds, bursting or not.
         Also a shop owner's click on a sellers' siege's targets while they burst."""
-        hold = self.cfg.member_hold_s * 1000
         scripted = scripted or {}
         out = {}
         for click in clicks:
             for c in sorted(self._campaigns_of(click).values(), key=lambda c: c.campaign_id):
                 band = scripted.get(click.listing_id)
                 if c.by_crew:
-                    reach = on_crew_rounds(c, click)
+                    reach = on_listings_or_shops(c, click)
                 else:
                     reach = (click.listing_id in bursting and on_target(c, click)) or (
                         band is not None and same_script(c, band)
                     )
-                if c.start_ts <= click.ts <= c.end_ts + hold and reach:
+                if reach and self._running(c, click.ts):
                     out[click.click_id] = c.campaign_id
                     break
-            siege = self._sellers_siege_on(click) if click.listing_id in bursting else None
-            if click.click_id not in out and siege is not None:
+            unmatched = click.click_id not in out and click.listing_id in bursting
+            if unmatched and (siege := self._sellers_siege_on(click)) is not None:
                 out[click.click_id] = siege
         return out
 
@@ -128,14 +129,12 @@ class StoreCampaignMatcher(CampaignMatcher):
         seller = click.source.seller_id
         if seller is None or seller == click.advertiser_id:
             return None
-        hold = self.cfg.member_hold_s * 1000
-        found = {
+        found = (
             c.campaign_id
-            for key in ("l:" + click.listing_id, "a:" + click.advertiser_id)
-            for c in self._sellers_sieges.get(key, ())
-            if c.start_ts <= click.ts <= c.end_ts + hold
-        }
-        return min(found) if found else None
+            for c in self._sellers_sieges
+            if on_listings_or_shops(c, click) and self._running(c, click.ts)
+        )
+        return min(found, default=None)
 
     def match_dwell(self, click: Click, dwell_ms: int, bursting: bool) -> str | None:
         """A stay in an active campaign's band, by one of its members, or on one of its targets
@@ -145,7 +144,7 @@ class StoreCampaignMatcher(CampaignMatcher):
         for cid in sorted(members.keys() | targets.keys()):
             c = members.get(cid) or targets[cid]
             if cid in members:
-                active = c.start_ts <= click.ts <= c.end_ts + self.cfg.member_hold_s * 1000
+                active = self._running(c, click.ts)
             else:
                 last = c.hits[click.listing_id]
                 active = c.start_ts <= click.ts <= last + self.cfg.target_hold_s * 1000
