@@ -171,6 +171,9 @@ class ClickIngest:
         for click in clicks:
             by_kind = keys[click.click_id]
             verdict = verdicts.get(click.listing_id)
+            # Newcomers are judged by the listing's own cohort only: a head keyword brings honest
+            # newcomers to every listing a sweep has barely reached.
+            judges_newcomers = verdict is not None and verdict.scripted and not verdict.keyword_wide
             evidence = click_evidence(
                 click,
                 {kind: activity[key] for kind, key in by_kind.items()},
@@ -178,7 +181,7 @@ class ClickIngest:
                 profiles,
                 cfg,
                 campaign_id=campaign_of.get(click.click_id),
-                pulse=verdict.evidence() if verdict and verdict.scripted else None,
+                pulse=verdict.evidence() if judges_newcomers else None,
                 bursting=verdict is not None,
             )
             if click.dwell_ms is not None:  # a stay known at click time (a replay of logs)
@@ -255,27 +258,54 @@ class ClickIngest:
 
         Stays on bursting listings are pooled by shop and keyword too (one write per shop and
         keyword per batch, none while nothing bursts), and a bursting listing with too few stays
-        of its own borrows their band (`pulse.borrow`)."""
+        of its own borrows their band (`pulse.borrow`). Every click is folded into its keyword's
+        own pulse as well (one write per keyword per batch): a listing that a keyword under a
+        scripted attack has reached takes the keyword's verdict (`pulse.through_keyword`)."""
         entries = [
             PulseEntry(click.ts, stable_hash32(click.click_id), NO_DWELL if dwell_ms is None else dwell_ms)
             for click, dwell_ms, _ in items
         ]
         additions: dict[str, list[PulseEntry]] = {}
-        now: dict[str, int] = {}
+        now: dict[str, int] = {}  # by listing, and by keyword pulse
         for (click, _, at), entry in zip(items, entries, strict=True):
-            additions.setdefault("l:" + click.listing_id, []).append(entry)
-            now[click.listing_id] = max(now.get(click.listing_id, at), at)
+            keys = ["l:" + click.listing_id]
+            if click.keyword is not None:
+                keys.append(pulse.keyword_key(click.keyword))
+            for key in keys:
+                additions.setdefault(key, []).append(entry)
+                now[key] = max(now.get(key, at), at)
         if not additions:
             return {}
         cfg = self.cfg
         stored = self.store.merge_pulses(additions, lambda p, new: pulse.advance(p, new, cfg))
         verdicts = {}
-        for listing, at in now.items():
-            v = pulse.verdict(stored["l:" + listing], at, cfg)
+        for key, at in now.items():
+            v = pulse.verdict(stored[key], at, cfg)
             if v is not None:
-                verdicts[listing] = v
+                verdicts[key] = v
+        listings = self._pooled(items, entries, {k[2:]: v for k, v in verdicts.items() if k[:2] == "l:"}, now)
+        # A listing the swept keyword has reached is the sweep's too (one keyword per listing per
+        # batch: a listing clicked under two swept keywords at once takes the first).
+        for click, _, _ in items:
+            if click.keyword is None or click.listing_id in listings:
+                continue
+            v = verdicts.get(pulse.keyword_key(click.keyword))
+            key = "l:" + click.listing_id
+            if v is not None and v.scripted and pulse.reached(stored[key], now[key], cfg):
+                listings[click.listing_id] = pulse.through_keyword(v, click.keyword)
+        return listings
+
+    def _pooled(
+        self,
+        items: list[tuple[Click, int | None, int]],
+        entries: list[PulseEntry],
+        verdicts: dict[str, pulse.Verdict],
+        now: dict[str, int],
+    ) -> dict[str, pulse.Verdict]:
+        """The bursting listings' stays pooled by shop and keyword; a thin listing's borrowed band."""
         if not verdicts:
             return {}
+        cfg = self.cfg
         pooled: dict[str, list[PulseEntry]] = {}
         thin: dict[str, dict[str, None]] = {}  # listing too thin to judge alone -> its pools, in order
         for (click, dwell_ms, _), entry in zip(items, entries, strict=True):
@@ -295,7 +325,8 @@ class ClickIngest:
             return verdicts
         groups = self.store.merge_pulses(pooled, lambda p, new: pulse.advance(p, new, cfg))
         for listing, keys in thin.items():
-            verdicts[listing] = pulse.borrow(verdicts[listing], [groups[k] for k in keys], now[listing], cfg)
+            at = now["l:" + listing]
+            verdicts[listing] = pulse.borrow(verdicts[listing], [groups[k] for k in keys], at, cfg)
         return verdicts
 
     def _heal_refunds(self, records: Iterable[ClickRecord]) -> None:

@@ -7,12 +7,16 @@ above its own baseline, and the stays of its recent clicks lack the quick bounce
 tail of organic stays (Weibull with shape < 1). An honest viral crowd has the volume but not the
 stays, so volume alone never trips it.
 
+A keyword has a pulse of its own too: a sweep clicking every ad of a results page brings a few
+clicks to each listing, too few for any one to burst, while the keyword's clicks do. A listing
+the swept keyword has reached (`reached`) is judged by the keyword's cohort (`through_keyword`).
+
 Everything here is a pure function of plain data: the entries and the settings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,11 +33,18 @@ class Verdict:
     expected: float
     shape: float | None = None
     band: tuple[float, float] | None = None
-    pooled: str | None = None  # the shop ("a:...") or keyword ("k:...") whose stays gave the band
+    # Whose stays gave the band: the shop's ("a:...") or keyword's ("k:...") bursting listings,
+    # or the keyword's own pulse ("q:...") when it is swept.
+    pooled: str | None = None
 
     @property
     def scripted(self) -> bool:
         return self.band is not None
+
+    @property
+    def keyword_wide(self) -> bool:
+        """Judged by its keyword's cohort (`through_keyword`), not by its listing's own."""
+        return self.pooled is not None and self.pooled.startswith("q:")
 
     def holds(self, dwell_ms: int) -> bool:
         """A stay inside the scripted cohort's band."""
@@ -161,6 +172,28 @@ def verdict(pulse: ListingPulse, now: int, cfg: Settings) -> Verdict | None:
         return Verdict(clicks, expected)
     shape, band = scripted_band(cohort, cfg)
     return Verdict(clicks, expected, shape, band)
+
+
+def keyword_key(keyword: str) -> str:
+    """A keyword's own pulse: every click on its listings, bursting or not (not `k:`, which pools
+    the stays of its bursting listings only)."""
+    return "q:" + keyword
+
+
+def reached(listing: ListingPulse, now: int, cfg: Settings) -> bool:
+    """The listing takes several times its own baseline now, too few clicks yet for a burst of its
+    own: a sweep clicking every ad of a keyword's results page leaves a few on each at first."""
+    if not listing.entries:
+        return False
+    ts = np.array([e.ts for e in listing.entries], dtype=np.int64)
+    clicks = window_clicks(ts, now, cfg.burst_window_s * 1000)
+    return clicks >= cfg.burst_min_lift * expected_clicks(listing, cfg)
+
+
+def through_keyword(v: Verdict, keyword: str) -> Verdict:
+    """The verdict of a listing reached by a keyword under a scripted attack: the keyword's
+    cohort, its volume and band, named in the evidence."""
+    return replace(v, pooled=keyword_key(keyword))
 
 
 def group_keys(advertiser_id: str, keyword: str | None) -> list[str]:

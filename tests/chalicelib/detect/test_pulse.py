@@ -222,7 +222,8 @@ def test_nothing_is_borrowed_from_organic_or_stale_stays_or_by_a_listing_judged_
 
 
 def shop_click(n: int, ts: int, listing: str, who: int) -> Click:
-    return replace(click(n, ts, listing, who), advertiser_id="SHOP")
+    """A click from the shop's own page, not a search: only the shop's pool can judge it."""
+    return replace(click(n, ts, listing, who), advertiser_id="SHOP", keyword=None)
 
 
 def test_a_siege_spread_thin_over_a_shops_listings_is_stopped_live():
@@ -253,3 +254,60 @@ def test_a_siege_spread_thin_over_a_shops_listings_is_stopped_live():
     assert len(live) >= len(siege) / 3
     records = store.get_clicks(live)
     assert {r.evidence["pulse"]["band_pooled_from"] for r in records.values()} == {"a:SHOP"}
+
+
+def test_a_listing_is_reached_at_several_times_its_own_baseline():
+    rng = np.random.default_rng(13)
+    history = fold(quiet(rng, per_hour=12))  # a click every 5 minutes: one a window
+    now = T0 + 361 * MINUTE
+    few = fold(crowd(rng, now - 2 * MINUTE, 3, 2, lambda r: 10_000), history)
+    more = fold(crowd(rng, now - 2 * MINUTE, 6, 2, lambda r: 10_000), history)
+    assert not pulse.reached(history, now, CFG)
+    assert not pulse.reached(few, now, CFG)  # 3 clicks against a baseline of about 1
+    assert pulse.reached(more, now, CFG)
+    assert not pulse.reached(ListingPulse("L9"), now, CFG)
+
+
+def sweep_events(rng, listings=30, per_listing=6):
+    """Six quiet hours over a keyword's listings, one shop each, then a crew clicking every ad of
+    its results page within three minutes, a few times on each, with ten-second stays; beside
+    them a busy listing of the same keyword keeps its own pace, its shoppers staying ten seconds."""
+    events, crew, busy, n = [], set(), set(), 0
+    start = T0 + 360 * MINUTE
+    for _ in range(300):
+        ts = T0 + int(rng.uniform(0, 360 * MINUTE))
+        c = click(n, ts, f"L{n % listings}", int(rng.integers(1, 200)))
+        events += [(ts, 0, c), (ts + 20_000, 1, (c.click_id, int(250 + 30_000 * rng.weibull(0.7))))]
+        n += 1
+    for ts in range(T0, start + 10 * MINUTE, MINUTE):  # the busy listing: a click a minute
+        c = click(n, ts, "BUSY", 300 + n)
+        dwell = int(250 + 30_000 * rng.weibull(0.7)) if ts < start else 10_000
+        events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
+        busy.update([c.click_id] if ts >= start else [])
+        n += 1
+    for listing in range(listings):
+        for _ in range(per_listing):
+            ts = start + int(rng.uniform(0, 3 * MINUTE))
+            c = click(n, ts, f"L{listing}", 1000 + n)
+            dwell = int(10_000 * np.exp(rng.normal(0, 0.08)))
+            events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
+            crew.add(c.click_id)
+            n += 1
+    return events, crew, busy
+
+
+def test_a_keyword_swept_a_few_clicks_a_listing_is_stopped_live_by_the_keywords_pulse():
+    """No listing takes enough of the crew's clicks to burst on its own; the keyword does, and
+    the stays in its cohort's band are credited on the listings it reached. The busy listing
+    beside them, at its usual pace, is not reached, and its ten-second stays are charged."""
+    rng = np.random.default_rng(14)
+    events, crew, busy = sweep_events(rng)
+    store = MemoryStore()
+    replay(store, events)
+    clicks = store.get_clicks(list(crew | busy))
+    live = [cid for cid in crew if clicks[cid].refund_id is not None]
+    assert len(live) >= len(crew) / 2
+    assert {clicks[cid].evidence["pulse"]["band_pooled_from"] for cid in live} == {"q:kw"}
+    # Credited at dwell time: a newcomer is dropped at click time only by a listing's own cohort.
+    assert set(stages(store, "L0").values()) | set(stages(store, "L1").values()) == {"dwell"}
+    assert all(clicks[cid].refund_id is None for cid in busy)
