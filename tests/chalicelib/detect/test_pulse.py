@@ -221,6 +221,21 @@ def test_nothing_is_borrowed_from_organic_or_stale_stays_or_by_a_listing_judged_
     assert pulse.borrow(judged, [scripted], T0 + 3 * MINUTE, CFG) == judged
 
 
+def ten_second_wave(rng, make_click, start, listings, per_listing, n):
+    """A crowd of newcomers over listings L0.. within three minutes of `start`, `per_listing` clicks
+    on each, each staying ten seconds; its clicks and dwell reports, and its click ids."""
+    events, ids = [], set()
+    for listing in range(listings):
+        for _ in range(per_listing):
+            ts = start + int(rng.uniform(0, 3 * MINUTE))
+            c = make_click(n, ts, f"L{listing}", 1000 + n)
+            dwell = int(10_000 * np.exp(rng.normal(0, 0.08)))
+            events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
+            ids.add(c.click_id)
+            n += 1
+    return events, ids
+
+
 def shop_click(n: int, ts: int, listing: str, who: int) -> Click:
     """A click from the shop's own page, not a search: only the shop's pool can judge it."""
     return replace(click(n, ts, listing, who), advertiser_id="SHOP", keyword=None)
@@ -230,21 +245,14 @@ def test_a_siege_spread_thin_over_a_shops_listings_is_stopped_live():
     """Twenty listings of one shop, a dozen ten-second stays on each in three minutes: no listing
     has the stays to be judged alone; the shop's pooled stays do, and its newcomers are dropped."""
     rng = np.random.default_rng(12)
-    events, siege, n = [], set(), 0
+    events, n = [], 0
     for _ in range(200):  # six quiet hours across the shop
         ts = T0 + int(rng.uniform(0, 360 * MINUTE))
         c = shop_click(n, ts, f"L{n % 20}", int(rng.integers(1, 60)))
         events += [(ts, 0, c), (ts + 20_000, 1, (c.click_id, int(250 + 30_000 * rng.weibull(0.7))))]
         n += 1
-    start = T0 + 360 * MINUTE
-    for listing in range(20):
-        for _ in range(12):
-            ts = start + int(rng.uniform(0, 3 * MINUTE))
-            c = shop_click(n, ts, f"L{listing}", 1000 + n)
-            dwell = int(10_000 * np.exp(rng.normal(0, 0.08)))
-            events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
-            siege.add(c.click_id)
-            n += 1
+    wave, siege = ten_second_wave(rng, shop_click, T0 + 360 * MINUTE, listings=20, per_listing=12, n=n)
+    events += wave
     store = MemoryStore()
     replay(store, events)
     got = {r.click_id: r for r in store.query_refunds("SHOP", None, None, 1000, None, None)[0]}
@@ -272,7 +280,7 @@ def sweep_events(rng, listings=30, per_listing=6):
     """Six quiet hours over a keyword's listings, one shop each, then a crew clicking every ad of
     its results page within three minutes, a few times on each, with ten-second stays; beside
     them a busy listing of the same keyword keeps its own pace, its shoppers staying ten seconds."""
-    events, crew, busy, n = [], set(), set(), 0
+    events, busy, n = [], set(), 0
     start = T0 + 360 * MINUTE
     for _ in range(300):
         ts = T0 + int(rng.uniform(0, 360 * MINUTE))
@@ -285,15 +293,8 @@ def sweep_events(rng, listings=30, per_listing=6):
         events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
         busy.update([c.click_id] if ts >= start else [])
         n += 1
-    for listing in range(listings):
-        for _ in range(per_listing):
-            ts = start + int(rng.uniform(0, 3 * MINUTE))
-            c = click(n, ts, f"L{listing}", 1000 + n)
-            dwell = int(10_000 * np.exp(rng.normal(0, 0.08)))
-            events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
-            crew.add(c.click_id)
-            n += 1
-    return events, crew, busy
+    wave, crew = ten_second_wave(rng, click, start, listings, per_listing, n)
+    return events + wave, crew, busy
 
 
 def test_a_keyword_swept_a_few_clicks_a_listing_is_stopped_live_by_the_keywords_pulse():
