@@ -286,13 +286,13 @@ class ClickIngest:
         listings = self._pooled(items, entries, {k[2:]: v for k, v in verdicts.items() if k[:2] == "l:"}, now)
         # A listing the swept keyword has reached is the sweep's too (one keyword per listing per
         # batch: a listing clicked under two swept keywords at once takes the first).
-        for click, _, _ in items:
-            if click.keyword is None or click.listing_id in listings:
+        for listing, keyword in dict.fromkeys((c.listing_id, c.keyword) for c, _, _ in items):
+            if keyword is None or listing in listings:
                 continue
-            v = verdicts.get(pulse.keyword_key(click.keyword))
-            key = "l:" + click.listing_id
+            v = verdicts.get(pulse.keyword_key(keyword))
+            key = "l:" + listing
             if v is not None and v.scripted and pulse.reached(stored[key], now[key], cfg):
-                listings[click.listing_id] = pulse.through_keyword(v, click.keyword)
+                listings[listing] = pulse.through_keyword(v, keyword)
         return listings
 
     def _pooled(

@@ -24,6 +24,8 @@ from chalicelib.config import Settings
 from chalicelib.detect import signals
 from chalicelib.storage.base import NO_DWELL, ListingPulse, PulseEntry
 
+KEYWORD_PULSE = "q:"  # the key prefix of a keyword's own pulse (`keyword_key`)
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -44,7 +46,7 @@ class Verdict:
     @property
     def keyword_wide(self) -> bool:
         """Judged by its keyword's cohort (`through_keyword`), not by its listing's own."""
-        return self.pooled is not None and self.pooled.startswith("q:")
+        return self.pooled is not None and self.pooled.startswith(KEYWORD_PULSE)
 
     def holds(self, dwell_ms: int) -> bool:
         """A stay inside the scripted cohort's band."""
@@ -157,14 +159,17 @@ def scripted_band(cohort: np.ndarray, cfg: Settings) -> tuple[float, tuple[float
     return shape, signals.dwell_band(cohort, cfg.band_core_share, cfg.band_widen)
 
 
+def volume(pulse: ListingPulse, now: int, cfg: Settings) -> tuple[int, float]:
+    """Its clicks in the window ending `now`, and what its baseline brings in one."""
+    ts = np.array([e.ts for e in pulse.entries], dtype=np.int64)
+    return window_clicks(ts, now, cfg.burst_window_s * 1000), expected_clicks(pulse, cfg)
+
+
 def verdict(pulse: ListingPulse, now: int, cfg: Settings) -> Verdict | None:
     """The listing's state at `now`: None unless bursting; scripted when its stays are unnatural."""
     if not pulse.entries:
         return None
-    ts = np.array([e.ts for e in pulse.entries], dtype=np.int64)
-    window = cfg.burst_window_s * 1000
-    clicks = window_clicks(ts, now, window)
-    expected = expected_clicks(pulse, cfg)
+    clicks, expected = volume(pulse, now, cfg)
     if not bursting(clicks, expected, cfg):
         return None
     cohort = cohort_stays(pulse, now, cfg)
@@ -177,7 +182,7 @@ def verdict(pulse: ListingPulse, now: int, cfg: Settings) -> Verdict | None:
 def keyword_key(keyword: str) -> str:
     """A keyword's own pulse: every click on its listings, bursting or not (not `k:`, which pools
     the stays of its bursting listings only)."""
-    return "q:" + keyword
+    return KEYWORD_PULSE + keyword
 
 
 def reached(listing: ListingPulse, now: int, cfg: Settings) -> bool:
@@ -185,9 +190,8 @@ def reached(listing: ListingPulse, now: int, cfg: Settings) -> bool:
     own: a sweep clicking every ad of a keyword's results page leaves a few on each at first."""
     if not listing.entries:
         return False
-    ts = np.array([e.ts for e in listing.entries], dtype=np.int64)
-    clicks = window_clicks(ts, now, cfg.burst_window_s * 1000)
-    return clicks >= cfg.burst_min_lift * expected_clicks(listing, cfg)
+    clicks, expected = volume(listing, now, cfg)
+    return clicks >= cfg.burst_min_lift * expected
 
 
 def through_keyword(v: Verdict, keyword: str) -> Verdict:
