@@ -213,7 +213,8 @@ class Store(Protocol):
     ) -> dict[str, ListingPulse]:
         """Fold a batch's entries into each listing's pulse with `advance` (None: nothing new),
         one conditional write per distinct listing, retrying on concurrent writers; returns the
-        pulses as stored after the batch. Idempotent: `advance` adds nothing it already holds."""
+        pulses as stored after the batch (one still contended after the retries: as the batch
+        saw it, unwritten). Idempotent: `advance` adds nothing it already holds."""
 
     def get_sellers(self, seller_ids: Iterable[str]) -> dict[str, SellerProfile]: ...
 

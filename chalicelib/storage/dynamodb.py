@@ -25,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.config import Settings, Tables
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.models import DROP, Click, Refund, SellerProfile, stable_hash32
+from chalicelib.observability import logger, metrics_add
 from chalicelib.storage.base import (
     ActivityEntry,
     Advance,
@@ -634,9 +635,14 @@ class DynamoStore:
     def merge_pulses(
         self, additions: dict[str, list[PulseEntry]], advance: Advance
     ) -> dict[str, ListingPulse]:
-        """One conditional write per distinct listing per batch, retried on concurrent writers."""
+        """One conditional write per distinct listing per batch, retried on concurrent writers.
+
+        A pulse still contended after `MAX_MERGE_ATTEMPTS` is judged as this batch last saw it,
+        unwritten: a detection aid is not worth failing the clicks (a 503, the whole batch sent
+        again into the same contention). `PulseWritesLost` counts them."""
         pending = dict(additions)
         out: dict[str, ListingPulse] = {}
+        unwritten: dict[str, ListingPulse] = {}
         for _attempt in range(MAX_MERGE_ATTEMPTS):
             loaded = self._load_pulses(list(pending))
             conflicts = {}
@@ -649,10 +655,13 @@ class DynamoStore:
                     out[key] = ListingPulse(key, changed.entries, changed.base, pulse.version + 1)
                 else:
                     conflicts[key] = new
+                    unwritten[key] = changed
             if not conflicts:
                 return out
             pending = conflicts
-        raise ServiceUnavailableError("storage unavailable (listing pulse contention)")
+        logger.warning("pulse writes lost to contention", extra={"pulses": sorted(pending)})
+        metrics_add("PulseWritesLost", len(pending))
+        return out | {key: unwritten[key] for key in pending}
 
     def _write_pulse(self, old: ListingPulse, new: ListingPulse) -> bool:
         fields = {

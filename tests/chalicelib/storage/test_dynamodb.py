@@ -183,3 +183,32 @@ def test_a_write_that_finds_the_click_there_reads_it_from_its_own_answer(store):
     existing = store.put_pending_dwell("c20131208-s1-000001", 5000)  # the click came meanwhile
     assert existing is not None and existing.click == first.click and existing.pending_dwell_ms is None
     assert calls == ["PutItem", "PutItem", "UpdateItem"]  # no read after a failed condition
+
+
+def test_a_pulse_contended_past_its_retries_is_judged_unwritten_and_the_clicks_go_on(store, monkeypatch):
+    """A head keyword's pulse that another batch rewrites before each of ours: the batch is
+    scored on the pulse as it saw it, its clicks are stored, and the lost write is counted."""
+    from chalicelib import observability
+    from chalicelib.ingest import ClickIngest
+    from chalicelib.storage.base import ListingPulse, PulseEntry
+
+    write = DynamoStore._write_pulse
+    rivals = iter(range(10**6, 2 * 10**6))
+
+    def another_batch_first(self, old, new):
+        if old.key.startswith("q:"):
+            rival = PulseEntry(T0, next(rivals))
+            write(self, old, ListingPulse(old.key, sorted([*old.entries, rival]), old.base, old.version))
+        return write(self, old, new)
+
+    monkeypatch.setattr(DynamoStore, "_write_pulse", another_batch_first)
+    monkeypatch.setattr(observability, "_totals", observability.Counter())
+    clicks = [click(n) for n in range(1, 4)]
+    decisions = ClickIngest(store, Settings()).score_clicks(clicks)
+    assert [d.click_id for d in decisions] == [c.click_id for c in clicks]
+    assert set(store.get_clicks([c.click_id for c in clicks])) == {c.click_id for c in clicks}
+    assert observability._totals["PulseWritesLost"] == 1  # the keyword's; the listing's was written
+    stored = store.merge_pulses({"q:婴儿推车": [], "l:468071620405": []}, lambda pulse, new: None)
+    ours = {c.ts for c in clicks}
+    assert not ours & {e.ts for e in stored["q:婴儿推车"].entries}
+    assert ours <= {e.ts for e in stored["l:468071620405"].entries}
