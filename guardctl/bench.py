@@ -11,7 +11,9 @@ dwell report), replayed in event order:
 - sync_single: the first clicks of the slice, one POST /v1/clicks each (the scoring path
   in-process, the same calls the Lambda makes);
 - sync_batch: the slice as POST /v1/clicks and POST /v1/dwell batches of up to 500;
-- stream: the slice as Kinesis records in batches of 1000 through the stream handler.
+- stream: the slice as Kinesis records in batches of 1000 through the stream handler;
+- contention: 1 to 32 writers posting batches back to back, every click on one keyword, and
+  how often its pulse's conditional write conflicts (docs/SCALING.md, "What breaks first").
 
 Timings are measured in-process beside a baseline from the same run (machines are shared and
 noisy: read the ratios). Dollar figures use AWS us-east-1 list prices and print their arithmetic.
@@ -102,16 +104,25 @@ class Env:
         self.meter.attach(self.session)
         self.client = self.session.client("dynamodb", endpoint_url=endpoint)
 
-    def store(self):
-        from chalicelib.config import Settings, Tables
+    def tables(self):
+        """Fresh tables: their prefix and names."""
+        from chalicelib.config import Tables
         from chalicelib.storage import schema
-        from chalicelib.storage.dynamodb import CLIENT_CONFIG, DynamoStore
 
         prefix = f"b{uuid.uuid4().hex[:6]}-"
         schema.create_tables(self.client, prefix)
-        names = Tables(**{name: prefix + logical for name, logical in schema.LOGICAL_IDS.items()})
+        return prefix, Tables(**{name: prefix + logical for name, logical in schema.LOGICAL_IDS.items()})
+
+    def store_on(self, names):
+        """A store on this session (metered) over the named tables."""
+        from chalicelib.config import Settings
+        from chalicelib.storage.dynamodb import CLIENT_CONFIG, DynamoStore
+
         resource_ = self.session.resource("dynamodb", endpoint_url=self.endpoint, config=CLIENT_CONFIG)
-        return DynamoStore(names, Settings(), resource_), prefix
+        return DynamoStore(names, Settings(), resource_)
+
+    def store(self):
+        return self.store_on(self.tables()[1])
 
 
 def _load_sellers(store, day) -> None:
@@ -136,7 +147,7 @@ def run_case(env: Env, day, events: list[dict], mode: str, sellers: bool = True)
     from chalicelib.ingest import ClickIngest
     from chalicelib.observability import flush_metrics
 
-    store, _ = env.store()
+    store = env.store()
     if sellers:
         _load_sellers(store, day)
     cfg = Settings()
@@ -223,6 +234,90 @@ def _kinesis(seq: int, event: dict) -> dict:
             "data": base64.b64encode(json.dumps(body, ensure_ascii=False).encode()).decode(),
             "approximateArrivalTimestamp": 1386482589.12,
         },
+    }
+
+
+# ---- a head keyword's pulse under concurrent writers ----------------------------------------
+
+
+class _PulseConflicts:
+    """One writer's conditional writes to keyword pulses, and the conflicts before each."""
+
+    def __init__(self, session, max_attempts: int):
+        self.max_attempts = max_attempts
+        self.batches = self.writes = self.conflicts = self.lost = self.most_retries = self._streak = 0
+        session.events.register("before-call.dynamodb.UpdateItem", self._mark)
+        session.events.register("after-call.dynamodb.UpdateItem", self._count)
+
+    def _mark(self, params, context, **_):
+        context["keyword_pulse"] = b'"pulse#q:' in params["body"]
+
+    def _count(self, parsed, context, **_):
+        if not context.get("keyword_pulse"):
+            return
+        if parsed.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            self.writes += 1
+            self._streak = 0
+            return
+        self.conflicts += 1
+        self._streak += 1
+        self.most_retries = max(self.most_retries, self._streak)
+        if self._streak == self.max_attempts:  # the store gives up: judged unwritten
+            self.lost += 1
+            self._streak = 0
+
+
+def hot_keyword(endpoint: str, writers: int, seconds: float, batch: int = 25) -> dict:
+    """`writers` threads posting batches back to back, every click on one keyword: how often the
+    keyword pulse's conditional write conflicts, and how many batches lose or skip it."""
+    import threading
+
+    from chalicelib.config import Settings
+    from chalicelib.ingest import ClickIngest
+    from chalicelib.models import Click, Source
+    from chalicelib.storage.dynamodb import MAX_MERGE_ATTEMPTS, DynamoStore
+
+    _, names = Env(endpoint).tables()
+    cfg = Settings()
+    start = time.perf_counter()
+
+    def post(writer: int, meter: _PulseConflicts, store: DynamoStore) -> None:
+        ingest = ClickIngest(store, cfg)
+        n = 0
+        while time.perf_counter() - start < seconds:
+            at = 1_700_000_000_000 + int((time.perf_counter() - start) * 1000)
+            clicks = []
+            for _ in range(batch):
+                n += 1
+                ip, device = f"10.{writer}.{n // 250 % 250}.{n % 250}", f"d{writer}-{n}"
+                source = Source(ip=ip, device_id=device, user_agent="Mozilla/5.0 (Windows NT 6.1)")
+                listing, advertiser = f"L{(writer * 7919 + n) % 400}", f"S{n % 300}"
+                clicks.append(
+                    Click(f"hot-{writer}-{n}", at, advertiser, listing, 10**6, source, keyword="连衣裙")
+                )
+            ingest.score_clicks(clicks)
+            meter.batches += 1
+
+    meters, threads = [], []
+    for writer in range(writers):
+        env = Env(endpoint)  # a session (and so a meter) per thread: boto3 sessions are not shared
+        meter = _PulseConflicts(env.session, MAX_MERGE_ATTEMPTS)
+        meters.append(meter)
+        threads.append(threading.Thread(target=post, args=(writer, meter, env.store_on(names))))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    total = {k: sum(getattr(m, k) for m in meters) for k in ("batches", "writes", "conflicts", "lost")}
+    return {
+        "writers": writers,
+        "batches": total["batches"],
+        "clicks_per_s": round(total["batches"] * batch / elapsed),
+        "conflict_share": round(total["conflicts"] / max(total["writes"] + total["conflicts"], 1), 3),
+        "most_retries": max(m.most_retries for m in meters),
+        "writes_lost": total["lost"],
+        "batches_past_the_ring": total["batches"] - total["writes"] - total["lost"],
     }
 
 
@@ -536,6 +631,8 @@ def run(quick: bool = False, skip: set[str] = frozenset(), endpoint: str | None 
         results["sweep"] = sweep_scaling([2_000, 10_000] if quick else [10_000, 100_000, 1_000_000])
     if "e2e" not in skip:
         results["e2e_ms"] = end_to_end(day, requests=5 if quick else 60)
+    if "contention" not in skip:
+        results["hot_keyword"] = _contention(quick, endpoint)
     if "import" not in skip:
         results["import"] = import_time()
         results["import_s"] = results["import"]["median_s"]
@@ -544,6 +641,16 @@ def run(quick: bool = False, skip: set[str] = frozenset(), endpoint: str | None 
         results["package_mb"] = results["package"].get("package_mb")
     results["bench_s"] = round(time.perf_counter() - t0, 1)
     return results
+
+
+def _contention(quick: bool, endpoint: str | None) -> list[dict]:
+    from guardctl.dynamodb_local import running_dynamodb_local
+
+    writers, seconds = ((1, 4), 2.0) if quick else ((1, 4, 16, 32), 20.0)
+    if endpoint:
+        return [hot_keyword(endpoint, n, seconds) for n in writers]
+    with running_dynamodb_local() as url:
+        return [hot_keyword(url, n, seconds) for n in writers]
 
 
 def _capacity(day, events, quick: bool, endpoint: str | None) -> dict:
@@ -627,6 +734,14 @@ def table(results: dict) -> str:
             f"\nend to end (guardctl serve, batch of {e['batch']}): p50 {e['p50']} ms, p99 {e['p99']} ms "
             f"(GET /v1/health p50 {e['baseline_health_p50']} ms)"
         )
+    if "hot_keyword" in results:
+        lines.append("\none keyword's pulse, writers posting batches of 25 clicks back to back:")
+        heads = ("writers", "batches", "clicks/s", "conflicts", "most retries", "lost", "past ring")
+        lines.append("  " + "".join(f"{h:>13}" for h in heads))
+        for r in results["hot_keyword"]:
+            cells = (r["writers"], r["batches"], r["clicks_per_s"], f"{r['conflict_share']:.1%}",
+                     r["most_retries"], r["writes_lost"], r["batches_past_the_ring"])  # fmt: skip
+            lines.append("  " + "".join(f"{c:>13}" for c in cells))
     if "import_s" in results:
         lines.append(f"cold import of app: {results['import_s']} s  {results['import']}")
     if "package" in results:
@@ -642,7 +757,8 @@ def table(results: dict) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small run (smoke test)")
-    parser.add_argument("--skip", default="", help="comma list: capacity,core,sweep,e2e,import,package")
+    cases = "capacity,core,sweep,e2e,contention,import,package"
+    parser.add_argument("--skip", default="", help=f"comma list: {cases}")
     parser.add_argument("--endpoint", help="a running DynamoDB Local; default: start one")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--sweep-one", type=int, help=argparse.SUPPRESS)

@@ -27,3 +27,16 @@ def test_capacity_cases_dollars_and_table(dynamodb_local_endpoint):
     }
     text = bench.table(results)
     assert "ru_per_click.stream" in text and "sweep" in text
+
+
+@pytest.mark.dynamodb_local
+def test_writers_on_one_keyword_count_their_pulse_conflicts(dynamodb_local_endpoint):
+    one, four = (bench.hot_keyword(dynamodb_local_endpoint, n, seconds=1.0) for n in (1, 4))
+    # One writer's batches are always the keyword's newest clicks: each one is written, once.
+    assert one["batches"] > 0 and one["batches_past_the_ring"] == 0
+    assert one["conflict_share"] == 0 and one["most_retries"] == 0 and one["writes_lost"] == 0
+    assert four["writers"] == 4 and four["batches"] >= 4
+    assert 0 <= four["conflict_share"] < 1 and four["batches_past_the_ring"] >= 0
+    traffic = {"source": "test", "clicks": 0, "dwell_reports": 0}
+    text = bench.table({"traffic": traffic, "hot_keyword": [one, four]})
+    assert "one keyword's pulse" in text
