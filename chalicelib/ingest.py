@@ -173,7 +173,7 @@ class ClickIngest:
             verdict = verdicts.get(click.listing_id)
             # Newcomers are judged by the listing's own cohort only: a head keyword brings honest
             # newcomers to every listing a sweep has barely reached.
-            judges_newcomers = verdict is not None and verdict.scripted and not verdict.keyword_wide
+            judges_newcomers = verdict is not None and verdict.scripted and not verdict.wide
             evidence = click_evidence(
                 click,
                 {kind: activity[key] for kind, key in by_kind.items()},
@@ -259,18 +259,24 @@ class ClickIngest:
         Stays on bursting listings are pooled by shop and keyword too (one write per shop and
         keyword per batch, none while nothing bursts), and a bursting listing with too few stays
         of its own borrows their band (`pulse.borrow`). Every click is folded into its keyword's
-        own pulse as well (one write per keyword per batch): a listing that a keyword under a
-        scripted attack has reached takes the keyword's verdict (`pulse.through_keyword`)."""
+        and its shop's own pulses as well (one write per keyword and shop per batch): a listing
+        that a scripted attack on its keyword or shop has reached, or that bursts with too few
+        stays to be judged and borrows no band, takes that verdict (`pulse.through`)."""
         entries = [
             PulseEntry(click.ts, stable_hash32(click.click_id), NO_DWELL if dwell_ms is None else dwell_ms)
             for click, dwell_ms, _ in items
         ]
         additions: dict[str, list[PulseEntry]] = {}
-        now: dict[str, int] = {}  # by listing, and by keyword pulse
+        now: dict[str, int] = {}  # by listing, and by keyword and shop pulse
+        keywords: dict[str, dict[str, None]] = {}  # listing -> its keywords' pulses in the batch
+        shops: dict[str, str] = {}  # listing -> its shop's pulse
         for (click, _, at), entry in zip(items, entries, strict=True):
             keys = ["l:" + click.listing_id]
             if click.keyword is not None:
                 keys.append(pulse.keyword_key(click.keyword))
+            keywords.setdefault(click.listing_id, {}).update(dict.fromkeys(keys[1:]))
+            shops[click.listing_id] = pulse.shop_key(click.advertiser_id)
+            keys.append(shops[click.listing_id])
             for key in keys:
                 additions.setdefault(key, []).append(entry)
                 now[key] = max(now.get(key, at), at)
@@ -284,15 +290,16 @@ class ClickIngest:
             if v is not None:
                 verdicts[key] = v
         listings = self._pooled(items, entries, {k[2:]: v for k, v in verdicts.items() if k[:2] == "l:"}, now)
-        # A listing the swept keyword has reached is the sweep's too (one keyword per listing per
-        # batch: a listing clicked under two swept keywords at once takes the first).
-        for listing, keyword in dict.fromkeys((c.listing_id, c.keyword) for c, _, _ in items):
-            if keyword is None or listing in listings:
-                continue
-            v = verdicts.get(pulse.keyword_key(keyword))
-            key = "l:" + listing
-            if v is not None and v.scripted and pulse.reached(stored[key], now[key], cfg):
-                listings[listing] = pulse.through_keyword(v, keyword)
+        # A listing that a sweep of its keyword or a siege of its shop has reached is the attack's
+        # too (the first of its keywords in the batch under attack, else its shop), and so is a
+        # bursting one with too few stays yet to be judged alone.
+        for listing, keys in keywords.items():
+            attacked = [k for k in [*keys, shops[listing]] if k in verdicts and verdicts[k].scripted]
+            own = listings.get(listing)
+            if not attacked or (own is not None and own.shape is not None):
+                continue  # nothing under attack, or judged on its own stays (or a borrowed band)
+            if own is not None or pulse.reached(stored["l:" + listing], now["l:" + listing], cfg):
+                listings[listing] = pulse.through(verdicts[attacked[0]], attacked[0])
         return listings
 
     def _pooled(

@@ -7,9 +7,11 @@ above its own baseline, and the stays of its recent clicks lack the quick bounce
 tail of organic stays (Weibull with shape < 1). An honest viral crowd has the volume but not the
 stays, so volume alone never trips it.
 
-A keyword has a pulse of its own too: a sweep clicking every ad of a results page brings a few
-clicks to each listing, too few for any one to burst, while the keyword's clicks do. A listing
-the swept keyword has reached (`reached`) is judged by the keyword's cohort (`through_keyword`).
+A keyword and a shop have pulses of their own too: a sweep clicking every ad of a results page,
+or a siege spread over a shop's listings, brings a few clicks to each listing, too few for any
+one to burst, while the keyword's or the shop's clicks do. A listing that such an attack has
+reached (`reached`), or that bursts with too few stays yet to be judged alone, is judged by the
+keyword's or shop's cohort (`through`).
 
 Everything here is a pure function of plain data: the entries and the settings.
 """
@@ -25,6 +27,7 @@ from chalicelib.detect import signals
 from chalicelib.storage.base import NO_DWELL, ListingPulse, PulseEntry
 
 KEYWORD_PULSE = "q:"  # the key prefix of a keyword's own pulse (`keyword_key`)
+SHOP_PULSE = "s:"  # and of a shop's (`shop_key`)
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Verdict:
     shape: float | None = None
     band: tuple[float, float] | None = None
     # Whose stays gave the band: the shop's ("a:...") or keyword's ("k:...") bursting listings,
-    # or the keyword's own pulse ("q:...") when it is swept.
+    # or the keyword's ("q:...") or shop's ("s:...") own pulse when it is under attack.
     pooled: str | None = None
 
     @property
@@ -44,9 +47,9 @@ class Verdict:
         return self.band is not None
 
     @property
-    def keyword_wide(self) -> bool:
-        """Judged by its keyword's cohort (`through_keyword`), not by its listing's own."""
-        return self.pooled is not None and self.pooled.startswith(KEYWORD_PULSE)
+    def wide(self) -> bool:
+        """Judged by its keyword's or shop's whole cohort (`through`), not by its listing's own."""
+        return self.pooled is not None and self.pooled.startswith((KEYWORD_PULSE, SHOP_PULSE))
 
     def holds(self, dwell_ms: int) -> bool:
         """A stay inside the scripted cohort's band."""
@@ -185,19 +188,26 @@ def keyword_key(keyword: str) -> str:
     return KEYWORD_PULSE + keyword
 
 
+def shop_key(advertiser_id: str) -> str:
+    """A shop's own pulse: every click on its listings, bursting or not (not `a:`, which pools
+    the stays of its bursting listings only)."""
+    return SHOP_PULSE + advertiser_id
+
+
 def reached(listing: ListingPulse, now: int, cfg: Settings) -> bool:
     """The listing takes several times its own baseline now, too few clicks yet for a burst of its
-    own: a sweep clicking every ad of a keyword's results page leaves a few on each at first."""
+    own: a sweep clicking every ad of a keyword's results page, or a siege wave over a shop's
+    listings, leaves a few on each at first."""
     if not listing.entries:
         return False
     clicks, expected = volume(listing, now, cfg)
     return clicks >= cfg.burst_min_lift * expected
 
 
-def through_keyword(v: Verdict, keyword: str) -> Verdict:
-    """The verdict of a listing reached by a keyword under a scripted attack: the keyword's
-    cohort, its volume and band, named in the evidence."""
-    return replace(v, pooled=keyword_key(keyword))
+def through(v: Verdict, key: str) -> Verdict:
+    """The verdict of a listing reached by an attack on its keyword or shop (`key`, the wide
+    pulse's): that pulse's cohort, volume and band, named in the evidence."""
+    return replace(v, pooled=key)
 
 
 def group_keys(advertiser_id: str, keyword: str | None) -> list[str]:

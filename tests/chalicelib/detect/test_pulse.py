@@ -261,7 +261,8 @@ def test_a_siege_spread_thin_over_a_shops_listings_is_stopped_live():
     # wave ends, so a third is what pooling can reach.
     assert len(live) >= len(siege) / 3
     records = store.get_clicks(live)
-    assert {r.evidence["pulse"]["band_pooled_from"] for r in records.values()} == {"a:SHOP"}
+    # The shop's bursting listings' pooled stays, or the shop's own pulse for a listing too thin.
+    assert {r.evidence["pulse"]["band_pooled_from"] for r in records.values()} <= {"a:SHOP", "s:SHOP"}
 
 
 def test_a_listing_is_reached_at_several_times_its_own_baseline():
@@ -312,3 +313,65 @@ def test_a_keyword_swept_a_few_clicks_a_listing_is_stopped_live_by_the_keywords_
     # Credited at dwell time: a newcomer is dropped at click time only by a listing's own cohort.
     assert set(stages(store, "L0").values()) | set(stages(store, "L1").values()) == {"dwell"}
     assert all(clicks[cid].refund_id is None for cid in busy)
+
+
+def siege_events(rng, per_listing):
+    """Six quiet hours over a shop's twenty listings, clicked from its own page, then a wave
+    clicking each `per_listing` times within three minutes with ten-second stays; beside them a
+    busy listing of the shop keeps its own pace, its shoppers staying ten seconds."""
+    events, busy, n = [], set(), 0
+    start = T0 + 360 * MINUTE
+    for _ in range(200):
+        ts = T0 + int(rng.uniform(0, 360 * MINUTE))
+        c = shop_click(n, ts, f"L{n % 20}", int(rng.integers(1, 60)))
+        events += [(ts, 0, c), (ts + 20_000, 1, (c.click_id, int(250 + 30_000 * rng.weibull(0.7))))]
+        n += 1
+    for ts in range(T0, start + 10 * MINUTE, MINUTE):
+        c = shop_click(n, ts, "BUSY", 300 + n)
+        dwell = int(250 + 30_000 * rng.weibull(0.7)) if ts < start else 10_000
+        events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
+        busy.update([c.click_id] if ts >= start else [])
+        n += 1
+    wave, crew = ten_second_wave(rng, shop_click, start, 20, per_listing, n)
+    return events + wave, crew, busy
+
+
+def test_a_siege_wave_of_a_few_clicks_a_listing_is_stopped_live_by_the_shops_pulse():
+    """Three clicks on each of twenty listings: none bursts, the shop does, and the stays in its
+    cohort's band are credited at dwell time on the listings it reached. The busy listing beside
+    them, at its usual pace, is not reached, and its ten-second stays are charged."""
+    events, crew, busy = siege_events(np.random.default_rng(15), per_listing=3)
+    store = MemoryStore()
+    replay(store, events)
+    clicks = store.get_clicks(list(crew | busy))
+    live = [cid for cid in crew if clicks[cid].refund_id is not None]
+    # The shop, its busy listing included, bursts at five times its baseline about two thirds
+    # into the wave: the stays reported after that.
+    assert len(live) >= len(crew) / 4
+    assert {clicks[cid].evidence["pulse"]["band_pooled_from"] for cid in live} == {"s:SHOP"}
+    assert {r.stage for r in store.query_refunds("SHOP", None, None, 1000, None, None)[0]} == {"dwell"}
+    assert all(clicks[cid].refund_id is None for cid in busy)
+
+
+def test_a_bursting_listing_with_too_few_stays_of_its_own_takes_its_shops_verdict():
+    """Eight clicks on each of twenty listings: each bursts at its eighth click with far too few
+    stays to be judged alone, and its shop's pooled stays come too late; the shop's own pulse
+    has them all, and the stays reported on listings already bursting are credited by it."""
+    events, crew, _ = siege_events(np.random.default_rng(16), per_listing=8)
+    store = MemoryStore()
+    replay(store, events)
+    clicks = store.get_clicks(list(crew))
+    wave = sorted((c.ts, c.listing_id) for _, kind, c in events if kind == 0 and c.click_id in crew)
+
+    def burst_before(cid: str) -> bool:
+        c = clicks[cid]
+        reported = c.click.ts + c.dwell_ms
+        return (
+            sum(1 for ts, lst in wave if lst == c.click.listing_id and ts <= reported) >= CFG.pulse_min_clicks
+        )
+
+    by_shop = [
+        cid for cid in crew if (clicks[cid].evidence.get("pulse") or {}).get("band_pooled_from") == "s:SHOP"
+    ]
+    assert len(by_shop) >= len(crew) / 2
+    assert sum(map(burst_before, by_shop)) >= 10
