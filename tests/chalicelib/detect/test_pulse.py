@@ -277,37 +277,44 @@ def test_a_listing_is_reached_at_several_times_its_own_baseline():
     assert not pulse.reached(ListingPulse("L9"), now, CFG)
 
 
-def sweep_events(rng, listings=30, per_listing=6):
-    """Six quiet hours over a keyword's listings, one shop each, then a crew clicking every ad of
-    its results page within three minutes, a few times on each, with ten-second stays; beside
-    them a busy listing of the same keyword keeps its own pace, its shoppers staying ten seconds."""
+def attack_scene(rng, make_click, listings, per_listing, quiet_clicks, regulars):
+    """Six quiet hours over `listings` listings, then a crew clicking each `per_listing` times
+    within three minutes with ten-second stays; beside them a busy listing keeps its own pace, a
+    click a minute, its shoppers staying ten seconds once the crew comes. The events, the crew's
+    click ids and the busy listing's during the attack."""
     events, busy, n = [], set(), 0
     start = T0 + 360 * MINUTE
-    for _ in range(300):
+    for _ in range(quiet_clicks):
         ts = T0 + int(rng.uniform(0, 360 * MINUTE))
-        c = click(n, ts, f"L{n % listings}", int(rng.integers(1, 200)))
+        c = make_click(n, ts, f"L{n % listings}", int(rng.integers(1, regulars)))
         events += [(ts, 0, c), (ts + 20_000, 1, (c.click_id, int(250 + 30_000 * rng.weibull(0.7))))]
         n += 1
-    for ts in range(T0, start + 10 * MINUTE, MINUTE):  # the busy listing: a click a minute
-        c = click(n, ts, "BUSY", 300 + n)
+    for ts in range(T0, start + 10 * MINUTE, MINUTE):
+        c = make_click(n, ts, "BUSY", 300 + n)
         dwell = int(250 + 30_000 * rng.weibull(0.7)) if ts < start else 10_000
         events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
         busy.update([c.click_id] if ts >= start else [])
         n += 1
-    wave, crew = ten_second_wave(rng, click, start, listings, per_listing, n)
+    wave, crew = ten_second_wave(rng, make_click, start, listings, per_listing, n)
     return events + wave, crew, busy
+
+
+def replayed(events, ids):
+    """The store after the events, the clicks `ids` as stored, and which of them were refunded."""
+    store = MemoryStore()
+    replay(store, events)
+    clicks = store.get_clicks(list(ids))
+    return store, clicks, [cid for cid in ids if clicks[cid].refund_id is not None]
 
 
 def test_a_keyword_swept_a_few_clicks_a_listing_is_stopped_live_by_the_keywords_pulse():
     """No listing takes enough of the crew's clicks to burst on its own; the keyword does, and
     the stays in its cohort's band are credited on the listings it reached. The busy listing
     beside them, at its usual pace, is not reached, and its ten-second stays are charged."""
-    rng = np.random.default_rng(14)
-    events, crew, busy = sweep_events(rng)
-    store = MemoryStore()
-    replay(store, events)
-    clicks = store.get_clicks(list(crew | busy))
-    live = [cid for cid in crew if clicks[cid].refund_id is not None]
+    # Thirty listings of a keyword, one shop each, six clicks on each.
+    events, crew, busy = attack_scene(np.random.default_rng(14), click, 30, 6, quiet_clicks=300, regulars=200)
+    store, clicks, refunded = replayed(events, crew | busy)
+    live = [cid for cid in crew if cid in refunded]
     assert len(live) >= len(crew) / 2
     assert {clicks[cid].evidence["pulse"]["band_pooled_from"] for cid in live} == {"q:kw"}
     # Credited at dwell time: a newcomer is dropped at click time only by a listing's own cohort.
@@ -316,24 +323,8 @@ def test_a_keyword_swept_a_few_clicks_a_listing_is_stopped_live_by_the_keywords_
 
 
 def siege_events(rng, per_listing):
-    """Six quiet hours over a shop's twenty listings, clicked from its own page, then a wave
-    clicking each `per_listing` times within three minutes with ten-second stays; beside them a
-    busy listing of the shop keeps its own pace, its shoppers staying ten seconds."""
-    events, busy, n = [], set(), 0
-    start = T0 + 360 * MINUTE
-    for _ in range(200):
-        ts = T0 + int(rng.uniform(0, 360 * MINUTE))
-        c = shop_click(n, ts, f"L{n % 20}", int(rng.integers(1, 60)))
-        events += [(ts, 0, c), (ts + 20_000, 1, (c.click_id, int(250 + 30_000 * rng.weibull(0.7))))]
-        n += 1
-    for ts in range(T0, start + 10 * MINUTE, MINUTE):
-        c = shop_click(n, ts, "BUSY", 300 + n)
-        dwell = int(250 + 30_000 * rng.weibull(0.7)) if ts < start else 10_000
-        events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
-        busy.update([c.click_id] if ts >= start else [])
-        n += 1
-    wave, crew = ten_second_wave(rng, shop_click, start, 20, per_listing, n)
-    return events + wave, crew, busy
+    """Twenty listings of one shop, clicked from its own page (`attack_scene`)."""
+    return attack_scene(rng, shop_click, 20, per_listing, quiet_clicks=200, regulars=60)
 
 
 def test_a_siege_wave_of_a_few_clicks_a_listing_is_stopped_live_by_the_shops_pulse():
@@ -341,10 +332,8 @@ def test_a_siege_wave_of_a_few_clicks_a_listing_is_stopped_live_by_the_shops_pul
     cohort's band are credited at dwell time on the listings it reached. The busy listing beside
     them, at its usual pace, is not reached, and its ten-second stays are charged."""
     events, crew, busy = siege_events(np.random.default_rng(15), per_listing=3)
-    store = MemoryStore()
-    replay(store, events)
-    clicks = store.get_clicks(list(crew | busy))
-    live = [cid for cid in crew if clicks[cid].refund_id is not None]
+    store, clicks, refunded = replayed(events, crew | busy)
+    live = [cid for cid in crew if cid in refunded]
     # The shop, its busy listing included, bursts at five times its baseline about two thirds
     # into the wave: the stays reported after that.
     assert len(live) >= len(crew) / 4
@@ -358,9 +347,7 @@ def test_a_bursting_listing_with_too_few_stays_of_its_own_takes_its_shops_verdic
     stays to be judged alone, and its shop's pooled stays come too late; the shop's own pulse
     has them all, and the stays reported on listings already bursting are credited by it."""
     events, crew, _ = siege_events(np.random.default_rng(16), per_listing=8)
-    store = MemoryStore()
-    replay(store, events)
-    clicks = store.get_clicks(list(crew))
+    _, clicks, _ = replayed(events, crew)
     wave = sorted((c.ts, c.listing_id) for _, kind, c in events if kind == 0 and c.click_id in crew)
 
     def burst_before(cid: str) -> bool:
