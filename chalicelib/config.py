@@ -217,9 +217,10 @@ class Settings:
     pulse_keep_stays: int = 32
     # Volume: the sweep's lift (burst_min_lift) over the listing's own quiet-time rate, at least
     # 8 clicks, and 8 nats of Poisson surprise (p < 3e-4; the dwell test below is the second key).
-    # A keyword has a pulse of its own, judged the same way; a listing at the lift alone, with
-    # neither count nor surprise, is one its scripted keyword has reached (a results-page sweep
-    # leaves a few clicks on each ad: second model, 2013 sweep).
+    # A keyword and a shop have pulses of their own, judged the same way; a listing at the lift
+    # alone, with neither count nor surprise, is one its scripted keyword or shop has reached (a
+    # results-page sweep leaves a few clicks on each ad, a siege wave a few on each of a shop's
+    # hot listings: second model, 2013 sweep, 2011 siege).
     pulse_min_clicks: int = 8
     pulse_min_surprise: float = 8.0
     # The quiet-time rate rises at most this many times an hour: the diurnal curve climbs 1.4x

@@ -171,8 +171,8 @@ class ClickIngest:
         for click in clicks:
             by_kind = keys[click.click_id]
             verdict = verdicts.get(click.listing_id)
-            # Newcomers are judged by the listing's own cohort only: a head keyword brings honest
-            # newcomers to every listing a sweep has barely reached.
+            # Newcomers are judged by the listing's own cohort only: a head keyword or a big shop
+            # brings honest newcomers to every listing a sweep or siege has barely reached.
             judges_newcomers = verdict is not None and verdict.scripted and not verdict.wide
             evidence = click_evidence(
                 click,
