@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from chalicelib import sweep, validation
-from chalicelib.config import Settings
+from chalicelib.config import Settings, settings
 from chalicelib.detect.matcher import StoreCampaignMatcher
 from chalicelib.ingest import ClickIngest
 from chalicelib.models import COORDINATED_CAMPAIGN, DUPLICATE_CLICK, STAGE_DWELL, STAGE_REALTIME
@@ -426,7 +426,9 @@ def main(argv: list[str] | None = None) -> int:
         seeds = []
     # Days from files were never tuned on: they count as held out, named by their file.
     held_out = sorted({s for s in seeds if s not in TUNING_SEEDS} | set(args.day), key=str)
-    cfg = Settings()
+    # The guard's own FG_* overrides apply, as in a deployed stage: `FG_STRICT_RIVAL=true make eval`.
+    cfg = settings()
+    overrides = {k: v for k, v in sorted(os.environ.items()) if k.startswith("FG_")}
     started = time.perf_counter()
     tasks = {seed: (run_seed, (seed, args.hours, cfg, args.variant, args.delivery)) for seed in seeds}
     tasks.update({path: (run_file, (path, cfg, args.delivery)) for path in args.day})
@@ -443,6 +445,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{held_out or 'none in this run'}."
         + (f" Variant {args.variant}: {VARIANTS[args.variant]}." if args.variant else "")
         + (f" Delivery {args.delivery}: {DELIVERIES[args.delivery]}." if args.delivery else "")
+        + (
+            " Settings overridden: " + ", ".join(f"{k}={v}" for k, v in overrides.items()) + "."
+            if overrides
+            else ""
+        )
     )
     print_table(results, held_out)
     summary = {
@@ -473,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
                     "misses": failed,
                     "variant": args.variant,
                     "delivery": args.delivery,
+                    "overrides": overrides,
                 },
                 f,
                 indent=2,

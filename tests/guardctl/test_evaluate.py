@@ -81,14 +81,20 @@ def test_the_command_line_runs_a_variant(capsys, monkeypatch):
     seen = []
 
     def run_seed(seed, hours, cfg, variant=None, delivery=None):
-        seen.append((variant, delivery))
+        seen.append((variant, delivery, cfg.strict_rival))
         return numbers
 
     monkeypatch.setattr(evaluate, "run_seed", run_seed)
     evaluate.main(["--seeds", "11", "--jobs", "1", "--variant", "loose-script", "--delivery", "late-dwell"])
-    assert seen == [("loose-script", "late-dwell")]
+    assert seen == [("loose-script", "late-dwell", False)]
     out = capsys.readouterr().out
     assert "Variant loose-script" in out and "Delivery late-dwell" in out
+    assert "overridden" not in out
+    # The guard's FG_* settings apply to the days, as in a deployed stage, and the run says so.
+    monkeypatch.setenv("FG_STRICT_RIVAL", "true")
+    evaluate.main(["--seeds", "11", "--jobs", "1"])
+    assert seen[-1] == (None, None, True)
+    assert "Settings overridden: FG_STRICT_RIVAL=true." in capsys.readouterr().out
 
 
 def _day_events():
