@@ -280,20 +280,23 @@ def _parse(raw: str, default):
 
 
 _cache: dict[tuple, Settings] = {}
+_FIELD_OF = {"FG_" + f.name.upper(): f.name for f in fields(Settings)}  # variable -> setting
+
+
+def overrides() -> dict[str, str]:
+    """The FG_* environment variables that name a setting, as set: what `settings` applies."""
+    return {k: v for k, v in sorted(os.environ.items()) if k in _FIELD_OF}
 
 
 def settings() -> Settings:
     """The settings in force now: defaults overridden by FG_* environment variables."""
-    overrides = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("FG_")))
-    cached = _cache.get(overrides)
+    found = overrides()
+    key = tuple(found.items())
+    cached = _cache.get(key)
     if cached is None:
         base = Settings()
-        values = {}
-        for f in fields(Settings):
-            raw = os.environ.get("FG_" + f.name.upper())
-            if raw is not None:
-                values[f.name] = _parse(raw, getattr(base, f.name))
-        cached = _cache[overrides] = Settings(**values)
+        values = {_FIELD_OF[k]: _parse(raw, getattr(base, _FIELD_OF[k])) for k, raw in found.items()}
+        cached = _cache[key] = Settings(**values)
     return cached
 
 

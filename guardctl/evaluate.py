@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from chalicelib import sweep, validation
-from chalicelib.config import Settings, settings
+from chalicelib.config import Settings, overrides, settings
 from chalicelib.detect.matcher import StoreCampaignMatcher
 from chalicelib.ingest import ClickIngest
 from chalicelib.models import COORDINATED_CAMPAIGN, DUPLICATE_CLICK, STAGE_DWELL, STAGE_REALTIME
@@ -427,8 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     # Days from files were never tuned on: they count as held out, named by their file.
     held_out = sorted({s for s in seeds if s not in TUNING_SEEDS} | set(args.day), key=str)
     # The guard's own FG_* overrides apply, as in a deployed stage: `FG_STRICT_RIVAL=true make eval`.
-    cfg = settings()
-    overrides = {k: v for k, v in sorted(os.environ.items()) if k.startswith("FG_")}
+    cfg, overridden = settings(), overrides()
     started = time.perf_counter()
     tasks = {seed: (run_seed, (seed, args.hours, cfg, args.variant, args.delivery)) for seed in seeds}
     tasks.update({path: (run_file, (path, cfg, args.delivery)) for path in args.day})
@@ -446,8 +445,8 @@ def main(argv: list[str] | None = None) -> int:
         + (f" Variant {args.variant}: {VARIANTS[args.variant]}." if args.variant else "")
         + (f" Delivery {args.delivery}: {DELIVERIES[args.delivery]}." if args.delivery else "")
         + (
-            " Settings overridden: " + ", ".join(f"{k}={v}" for k, v in overrides.items()) + "."
-            if overrides
+            " Settings overridden: " + ", ".join(f"{k}={v}" for k, v in overridden.items()) + "."
+            if overridden
             else ""
         )
     )
@@ -480,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
                     "misses": failed,
                     "variant": args.variant,
                     "delivery": args.delivery,
-                    "overrides": overrides,
+                    "overrides": overridden,
                 },
                 f,
                 indent=2,
