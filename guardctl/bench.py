@@ -105,13 +105,13 @@ class Env:
         self.client = self.session.client("dynamodb", endpoint_url=endpoint)
 
     def tables(self):
-        """Fresh tables: their prefix and names."""
+        """Fresh tables, by name."""
         from chalicelib.config import Tables
         from chalicelib.storage import schema
 
         prefix = f"b{uuid.uuid4().hex[:6]}-"
         schema.create_tables(self.client, prefix)
-        return prefix, Tables(**{name: prefix + logical for name, logical in schema.LOGICAL_IDS.items()})
+        return Tables(**{name: prefix + logical for name, logical in schema.LOGICAL_IDS.items()})
 
     def store_on(self, names):
         """A store on this session (metered) over the named tables."""
@@ -122,7 +122,7 @@ class Env:
         return DynamoStore(names, Settings(), resource_)
 
     def store(self):
-        return self.store_on(self.tables()[1])
+        return self.store_on(self.tables())
 
 
 def _load_sellers(store, day) -> None:
@@ -277,7 +277,7 @@ def hot_keyword(endpoint: str, writers: int, seconds: float, batch: int = 25) ->
     from chalicelib.models import Click, Source
     from chalicelib.storage.dynamodb import MAX_MERGE_ATTEMPTS, DynamoStore
 
-    _, names = Env(endpoint).tables()
+    names = Env(endpoint).tables()
     cfg = Settings()
     start = time.perf_counter()
 
@@ -643,19 +643,22 @@ def run(quick: bool = False, skip: set[str] = frozenset(), endpoint: str | None 
     return results
 
 
-def _contention(quick: bool, endpoint: str | None) -> list[dict]:
+def _on_dynamodb_local(endpoint: str | None, measure):
+    """`measure(url)` on the DynamoDB Local given, or on one started for it."""
     from guardctl.dynamodb_local import running_dynamodb_local
 
-    writers, seconds = ((1, 4), 2.0) if quick else ((1, 4, 16, 32), 20.0)
     if endpoint:
-        return [hot_keyword(endpoint, n, seconds) for n in writers]
+        return measure(endpoint)
     with running_dynamodb_local() as url:
-        return [hot_keyword(url, n, seconds) for n in writers]
+        return measure(url)
+
+
+def _contention(quick: bool, endpoint: str | None) -> list[dict]:
+    writers, seconds = ((1, 4), 2.0) if quick else ((1, 4, 16, 32), 20.0)
+    return _on_dynamodb_local(endpoint, lambda url: [hot_keyword(url, n, seconds) for n in writers])
 
 
 def _capacity(day, events, quick: bool, endpoint: str | None) -> dict:
-    from guardctl.dynamodb_local import running_dynamodb_local
-
     def measure(url: str) -> dict:
         env = Env(url)
         singles = [e for e in events if e["type"] == "click"][: 50 if quick else 200]
@@ -666,11 +669,7 @@ def _capacity(day, events, quick: bool, endpoint: str | None) -> dict:
         }
         return cases
 
-    if endpoint:
-        cases = measure(endpoint)
-    else:
-        with running_dynamodb_local() as url:
-            cases = measure(url)
+    cases = _on_dynamodb_local(endpoint, measure)
     usd, arithmetic = {}, {}
     for mode in ("sync_batch", "stream"):
         usd[mode], arithmetic[mode] = dollars(cases[mode], mode)
