@@ -236,6 +236,17 @@ def ten_second_wave(rng, make_click, start, listings, per_listing, n):
     return events, ids
 
 
+def quiet_hours(rng, make_click, listings, clicks, regulars):
+    """Six quiet hours over listings L0.. from a few regular shoppers, with organic stays: the
+    events and the next click number."""
+    events = []
+    for n in range(clicks):
+        ts = T0 + int(rng.uniform(0, 360 * MINUTE))
+        c = make_click(n, ts, f"L{n % listings}", int(rng.integers(1, regulars)))
+        events += [(ts, 0, c), (ts + 20_000, 1, (c.click_id, int(250 + 30_000 * rng.weibull(0.7))))]
+    return events, clicks
+
+
 def shop_click(n: int, ts: int, listing: str, who: int) -> Click:
     """A click from the shop's own page, not a search: only the shop's pool can judge it."""
     return replace(click(n, ts, listing, who), advertiser_id="SHOP", keyword=None)
@@ -245,12 +256,7 @@ def test_a_siege_spread_thin_over_a_shops_listings_is_stopped_live():
     """Twenty listings of one shop, a dozen ten-second stays on each in three minutes: no listing
     has the stays to be judged alone; the shop's pooled stays do, and its newcomers are dropped."""
     rng = np.random.default_rng(12)
-    events, n = [], 0
-    for _ in range(200):  # six quiet hours across the shop
-        ts = T0 + int(rng.uniform(0, 360 * MINUTE))
-        c = shop_click(n, ts, f"L{n % 20}", int(rng.integers(1, 60)))
-        events += [(ts, 0, c), (ts + 20_000, 1, (c.click_id, int(250 + 30_000 * rng.weibull(0.7))))]
-        n += 1
+    events, n = quiet_hours(rng, shop_click, listings=20, clicks=200, regulars=60)
     wave, siege = ten_second_wave(rng, shop_click, T0 + 360 * MINUTE, listings=20, per_listing=12, n=n)
     events += wave
     store = MemoryStore()
@@ -282,13 +288,8 @@ def attack_scene(rng, make_click, listings, per_listing, quiet_clicks, regulars)
     within three minutes with ten-second stays; beside them a busy listing keeps its own pace, a
     click a minute, its shoppers staying ten seconds once the crew comes. The events, the crew's
     click ids and the busy listing's during the attack."""
-    events, busy, n = [], set(), 0
-    start = T0 + 360 * MINUTE
-    for _ in range(quiet_clicks):
-        ts = T0 + int(rng.uniform(0, 360 * MINUTE))
-        c = make_click(n, ts, f"L{n % listings}", int(rng.integers(1, regulars)))
-        events += [(ts, 0, c), (ts + 20_000, 1, (c.click_id, int(250 + 30_000 * rng.weibull(0.7))))]
-        n += 1
+    events, n = quiet_hours(rng, make_click, listings, quiet_clicks, regulars)
+    busy, start = set(), T0 + 360 * MINUTE
     for ts in range(T0, start + 10 * MINUTE, MINUTE):
         c = make_click(n, ts, "BUSY", 300 + n)
         dwell = int(250 + 30_000 * rng.weibull(0.7)) if ts < start else 10_000
