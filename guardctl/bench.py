@@ -290,7 +290,11 @@ def hot_keyword(endpoint: str, writers: int, seconds: float, batch: int = 25) ->
             for _ in range(batch):
                 n += 1
                 ip, device = f"10.{writer}.{n // 250 % 250}.{n % 250}", f"d{writer}-{n}"
-                source = Source(ip=ip, device_id=device, user_agent="Mozilla/5.0 (Windows NT 6.1)")
+                source = Source(
+                    ip=ip,
+                    device_id=device,
+                    user_agent="Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 Chrome/31.0",
+                )
                 listing, advertiser = f"L{(writer * 7919 + n) % 400}", f"S{n % 300}"
                 clicks.append(
                     Click(f"hot-{writer}-{n}", at, advertiser, listing, 10**6, source, keyword="连衣裙")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import crawleruseragents
@@ -11,6 +12,11 @@ from chalicelib.storage.base import ActivityEntry
 
 # Headless browsers and automation frameworks that the crawler list does not name as such.
 AUTOMATION_MARKERS = ("headless", "phantomjs", "selenium", "webdriver", "puppeteer", "playwright", "java/")
+
+# "Mozilla/5.0", or "Mozilla/5.0 (Windows NT 6.1; WOW64)", with nothing after: a browser always
+# names its engine or itself after the platform, or inside it as "compatible; MSIE 7.0" (old IE).
+# Scripts that fake a browser in one line send this.
+UNNAMED_BROWSER = re.compile(r"Mozilla/\d+(\.\d+)?(\s*\((?!\s*compatible\s*;)[^()]*\))?\s*", re.IGNORECASE)
 
 
 def window_counts(
@@ -59,7 +65,8 @@ def clicks_on_advertiser(
 
 @lru_cache(maxsize=4096)
 def bot_agent(user_agent: str | None) -> str | None:
-    """Why an agent is not a person (known crawler, automation, missing), or None if it may be one."""
+    """Why an agent is not a person (known crawler, automation, missing, a browser that names no
+    engine), or None if it may be one."""
     if not user_agent or not user_agent.strip():
         return "missing"
     lowered = user_agent.lower()
@@ -68,6 +75,8 @@ def bot_agent(user_agent: str | None) -> str | None:
             return marker
     if crawleruseragents.is_crawler(user_agent):
         return "crawler-list"
+    if UNNAMED_BROWSER.fullmatch(user_agent.strip()):
+        return "no-browser-named"
     return None
 
 

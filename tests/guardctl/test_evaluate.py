@@ -194,7 +194,12 @@ def test_a_day_without_labels_is_refused_by_name(tmp_path):
 
 
 def test_an_honest_re_click_within_the_window_is_refunded_and_reported_as_a_duplicate():
-    source = {"ip": "10.0.0.1", "device_id": "d1", "account_id": "a1", "user_agent": "Mozilla/5.0"}
+    source = {
+        "ip": "10.0.0.1",
+        "device_id": "d1",
+        "account_id": "a1",
+        "user_agent": "Mozilla/5.0 (iPhone) AliApp(TB/10.30)",
+    }
     base = {"advertiser_id": "S1", "listing_id": "L1", "cost_micros": 1_000_000, "currency": "CNY"}
     events = [
         {"type": "click", "ts_ms": ts, "click": {**base, "click_id": cid, "ts": ts, "source": source}}

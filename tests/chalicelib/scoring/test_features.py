@@ -46,6 +46,18 @@ def test_bot_agent_uses_the_maintained_crawler_list_and_automation_markers():
     assert features.bot_agent(iphone) is None
 
 
+def test_bot_agent_names_a_mozilla_token_with_no_browser_after_it():
+    # What a script faking a browser in one line sends; every browser names itself or its engine.
+    assert features.bot_agent("Mozilla/5.0 (Windows NT 6.1; WOW64)") == "no-browser-named"
+    assert features.bot_agent("Mozilla/5.0") == "no-browser-named"
+    assert features.bot_agent(" mozilla/5.0 ( iPhone ) ") == "no-browser-named"
+    # Old Internet Explorer names itself inside the platform comment; an app names itself after it.
+    assert features.bot_agent("Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 5.1)") is None
+    assert features.bot_agent("Mozilla/5.0 (iPhone) AliApp(TB/10.30)") is None
+    chrome = "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/31.0.1650.63"
+    assert features.bot_agent(chrome) is None
+
+
 def test_dwell_signals():
     assert features.short_dwell(999, 1000) and not features.short_dwell(1000, 1000)
     assert not features.short_dwell(None, 1000)
