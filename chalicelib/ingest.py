@@ -75,9 +75,10 @@ class CampaignMatcher:
         scripted: dict[str, tuple[float, float]] | None = None,
     ) -> dict[str, str]:
         """Clicks of active campaigns' members on their targets (those of a burst campaign while
-        they are in `bursting`), or on a listing in `scripted` (under a scripted attack now, by
-        the pulse; the value is its band), and shop owners' clicks on a sellers' siege's bursting
-        targets: campaign id per click."""
+        they are in `bursting`: bursting, or reached by a burst on their keyword or shop), or on
+        a listing in `scripted` (under a scripted attack now, by the pulse; the value is its
+        band), and shop owners' clicks on a sellers' siege's bursting targets: campaign id per
+        click."""
         return {}
 
     def match_dwell(self, click: Click, dwell_ms: int, bursting: bool) -> str | None:
@@ -158,14 +159,15 @@ class ClickIngest:
         seller_ids |= {c.source.seller_id for c in clicks if c.source.seller_id}
         seller_ids |= {o for owners in owners_by_key.values() for o in owners}
         profiles = self.store.get_sellers(seller_ids)
-        verdicts = self._pulse([(c, c.dwell_ms, c.ts) for c in clicks])
-        # A campaign's member is dropped on its targets while they burst again (the crew's next
-        # wave), not for their own shopping there at quiet times; on any listing under a scripted
-        # attack now (the crew on a target the campaign has not reached yet); and, for a crew
-        # found meeting round after round, on its listings and shops, bursting or not. A shop
-        # owner on a sellers' siege's targets while they burst is the siege's, named or not.
+        verdicts, reached = self._pulse([(c, c.dwell_ms, c.ts) for c in clicks])
+        # A campaign's member is dropped on its targets while they burst again, or while a wave on
+        # their shop or keyword reaches them (the crew's next wave), not for their own shopping
+        # there at quiet times; on any listing under a scripted attack now (the crew on a target
+        # the campaign has not reached yet); and, for a crew found meeting round after round, on
+        # its listings and shops, bursting or not. A shop owner on a sellers' siege's targets in
+        # its waves is the siege's, named or not.
         scripted = {key: v.band for key, v in verdicts.items() if v.band is not None}
-        campaign_of = self.campaigns.match(clicks, verdicts.keys(), scripted)
+        campaign_of = self.campaigns.match(clicks, verdicts.keys() | reached, scripted)
 
         records = []
         for click in clicks:
@@ -252,9 +254,11 @@ class ClickIngest:
             raced |= more_raced
         return out, raced
 
-    def _pulse(self, items: list[tuple[Click, int | None, int]]) -> dict[str, pulse.Verdict]:
+    def _pulse(self, items: list[tuple[Click, int | None, int]]) -> tuple[dict[str, pulse.Verdict], set[str]]:
         """Fold a batch's clicks and stays into their listings' pulses (one write per listing);
-        returns the bursting listings as of the batch, by listing id. Items: click, dwell, now.
+        returns the bursting listings as of the batch, by listing id, and the listings that a
+        burst on their keyword or shop has reached without a verdict for them. Items: click,
+        dwell, now.
 
         Stays on bursting listings are pooled by shop and keyword too (one write per shop and
         keyword per batch, none while nothing bursts), and a bursting listing with too few stays
@@ -281,7 +285,7 @@ class ClickIngest:
                 additions.setdefault(key, []).append(entry)
                 now[key] = max(now.get(key, at), at)
         if not additions:
-            return {}
+            return {}, set()
         cfg = self.cfg
         stored = self.store.merge_pulses(additions, lambda p, new: pulse.advance(p, new, cfg))
         verdicts = {}
@@ -292,15 +296,22 @@ class ClickIngest:
         listings = self._pooled(items, entries, {k[2:]: v for k, v in verdicts.items() if k[:2] == "l:"}, now)
         # A listing that a sweep of its keyword or a siege of its shop has reached is the attack's
         # too (the first of its keywords in the batch under attack, else its shop), and so is a
-        # bursting one with too few stays yet to be judged alone.
+        # bursting one with too few stays yet to be judged alone. Reached by a burst there that
+        # no stays judge scripted yet, it is only reached: in the wave, not judged by it.
+        reached = set()
         for listing, keys in keywords.items():
-            attacked = [k for k in [*keys, shops[listing]] if k in verdicts and verdicts[k].scripted]
+            wide = [k for k in [*keys, shops[listing]] if k in verdicts]
             own = listings.get(listing)
-            if not attacked or (own is not None and own.shape is not None):
-                continue  # nothing under attack, or judged on its own stays (or a borrowed band)
-            if own is not None or pulse.reached(stored["l:" + listing], now["l:" + listing], cfg):
+            if not wide or (own is not None and own.shape is not None):
+                continue  # nothing bursts there, or judged on its own stays (or a borrowed band)
+            if own is None and not pulse.reached(stored["l:" + listing], now["l:" + listing], cfg):
+                continue
+            attacked = [k for k in wide if verdicts[k].scripted]
+            if attacked:
                 listings[listing] = pulse.through(verdicts[attacked[0]], attacked[0])
-        return listings
+            elif own is None:
+                reached.add(listing)
+        return listings, reached
 
     def _pooled(
         self,
@@ -362,7 +373,7 @@ class ClickIngest:
             record = stored.get(click_id)
             if record and record.click and record.dwell_ms is None:
                 first.setdefault(click_id, (record.click, dwell_ms, record.click.ts + dwell_ms))
-        verdicts = self._pulse(list(first.values()))
+        verdicts, _ = self._pulse(list(first.values()))
         # Those with a dwell already are duplicates, which heal a refund cut off: looked up at once.
         self._heal_refunds(r for r in stored.values() if r.dwell_ms is not None)
         results = []

@@ -32,7 +32,8 @@ def on_target(c: Campaign, click: Click) -> bool:
     """One of the campaign's listings, or another listing of its advertisers or keywords: a
     sweep's crew moves on to the next listing of a keyword, a siege to the next of a shop's.
 
-    Asked only while the click's listing bursts: members also shop the same keywords and shops.
+    Asked only while the click's listing bursts, or a burst on its keyword or shop reaches it:
+    members also shop the same keywords and shops.
     """
     return (
         click.listing_id in c.listings
@@ -99,10 +100,11 @@ class StoreCampaignMatcher(CampaignMatcher):
         scripted: dict[str, tuple[float, float]] | None = None,
     ) -> dict[str, str]:
         """Clicks of a campaign's members while it is active: on its targets while they burst
-        (`bursting`: listing ids), on a listing under a scripted attack now by the campaign's own
-        script (`scripted`: the pulse's band per listing; a crew that comes back arrives in
-        numbers and stays as it was told, anywhere), and on a crew's rounds, bursting or not.
-        Also a shop owner's click on a sellers' siege's targets while they burst."""
+        (`bursting`: listing ids bursting, or reached by a burst on their keyword or shop), on a
+        listing under a scripted attack now by the campaign's own script (`scripted`: the
+        pulse's band per listing; a crew that comes back arrives in numbers and stays as it was
+        told, anywhere), and on a crew's rounds, bursting or not. Also a shop owner's click on a
+        sellers' siege's targets while they burst."""
         scripted = scripted or {}
         out = {}
         for click in clicks:

@@ -12,6 +12,8 @@ from chalicelib.models import Click, Source
 from chalicelib.storage.campaigns import Campaign, campaign_store
 from chalicelib.storage.memory import MemoryStore
 from tests.chalicelib.detect.scenes import MINUTE, T0, UA, task_group
+from tests.chalicelib.detect.test_pulse import replay as replay_live
+from tests.chalicelib.detect.test_pulse import shop_click, siege_events
 from tests.chalicelib.test_sweep import replay, swept_member
 
 CFG = Settings()
@@ -165,3 +167,37 @@ def test_a_shop_owner_clicking_a_sellers_siege_in_a_wave_is_the_sieges(store):
     matcher = StoreCampaignMatcher(store, CFG)
     assert matcher.match(wave, bursting={"L-BIG", "L-BIG2", "L-BIG3"}) == {"seller": "cmp-sellers"}
     assert matcher.match([click("seller-quiet", "BIG", "S9")]) == {}
+
+
+def test_a_members_click_is_dropped_where_the_next_wave_on_its_shop_reaches_though_no_listing_bursts():
+    """A siege's member comes back with its next wave: three clicks on each of the shop's twenty
+    listings, no stay reported yet. No listing bursts and nothing is scripted; the shop bursts,
+    and the member's click on a listing the wave reached is dropped. At a quiet time, while the
+    campaign still runs, the same click is charged: members shop there too."""
+    events, crew, _ = siege_events(np.random.default_rng(15), per_listing=3)
+    events = [e for e in events if e[1] == 0]  # the crew's stays, and the regulars', unknown
+    wave = sorted(c.ts for _, _, c in events if c.click_id in crew)
+    store = MemoryStore()
+    member = "a9999"
+    campaign_store(store).merge(
+        Campaign(
+            "cmp-siege",
+            "advertiser:SHOP",
+            T0 + 200 * MINUTE,
+            T0 + 300 * MINUTE,
+            T0 + 300 * MINUTE,
+            advertisers=["SHOP"],
+            listings=["L5"],
+            accounts=[member],
+        )
+    )
+    quiet = shop_click(90_000, T0 + 320 * MINUTE, "L5", 9999)
+    in_wave = shop_click(90_001, wave[len(wave) * 2 // 3], "L5", 9999)
+    events += [(quiet.ts, 0, quiet), (in_wave.ts, 0, in_wave)]
+    replay_live(store, events, StoreCampaignMatcher(store, CFG))
+    got = store.get_clicks([quiet.click_id, in_wave.click_id])
+    assert quiet.source.account_id == member
+    assert got[quiet.click_id].decision == "charge"
+    assert got[in_wave.click_id].decision == "drop"
+    assert got[in_wave.click_id].campaign_id == "cmp-siege"
+    assert got[in_wave.click_id].evidence["listing_bursting"] is False

@@ -114,9 +114,9 @@ def click(n: int, ts: int, listing: str, who: int) -> Click:
     )
 
 
-def replay(store, events):
+def replay(store, events, campaigns=None):
     """Clicks and dwell reports in event-time order, a batch per second, as the ad server sends them."""
-    ingest = ClickIngest(store, CFG)
+    ingest = ClickIngest(store, CFG, campaigns)
     by_second: dict[int, tuple[list, list]] = {}
     for ts, kind, payload in sorted(events, key=lambda e: (e[0], e[1])):
         batch = by_second.setdefault(ts // 1000, ([], []))
