@@ -207,20 +207,15 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
     hold = cfg.member_hold_s * 1000
     listings = set(draft.listings)
     crew = set(draft.accounts) | set(draft.devices)
-    draft_by_crew = draft.by_crew
-    # Per stored campaign active when this one began: (crew shared, listings shared), negated.
-    shared = [
-        (
-            -len(crew & (set(c.accounts) | set(c.devices))),
-            -len(listings & set(c.listings)),
-            c.start_ts,
-            c.campaign_id,
-            draft_by_crew or c.by_crew,
-        )
-        for c in recent
-        if c.end_ts + hold >= draft.start_ts and c.start_ts <= draft.end_ts
-    ]
-    linked = [k for k in shared if (k[1] < 0 and not k[4]) or -k[0] >= cfg.link_min_shared]
+    linked = []  # (crew shared, listings shared) negated, then the earliest, per linked campaign
+    for c in recent:
+        if c.end_ts + hold < draft.start_ts or c.start_ts > draft.end_ts:
+            continue  # not active when this one began
+        crew_shared = len(crew & (set(c.accounts) | set(c.devices)))
+        listings_shared = len(listings & set(c.listings))
+        by_listings = listings_shared > 0 and not (draft.by_crew or c.by_crew)
+        if by_listings or crew_shared >= cfg.link_min_shared:
+            linked.append((-crew_shared, -listings_shared, c.start_ts, c.campaign_id))
     return min(linked)[3] if linked else None
 
 
