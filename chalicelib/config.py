@@ -42,6 +42,12 @@ class Settings:
     # tests' business, not this rule's.
     duplicate_window_s: int = 60
 
+    # --- bot agents ---
+    # A bare "Mozilla/5.0 (Windows NT 6.1; WOW64)" names no browser: a script faking one (the
+    # second traffic model's bot; no honest click on either traffic model sends one). An ad
+    # server that keeps only the platform part of the agent must turn this off.
+    bot_unnamed_browser: bool = True
+
     # --- dwell ---
     # The commercial per-click rule: under 1 s nobody has looked at the landing page. But honest
     # dwell is Weibull-like with shape < 1 (Liu, White, Dumais, SIGIR 2010): at shape 0.7 and a

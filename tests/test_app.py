@@ -232,6 +232,21 @@ def test_lone_rival_click_is_charged_and_corroborated_one_dropped(client, adserv
     assert "RIVAL_SELLER" in result["reasons"]
 
 
+def test_a_bare_mozilla_agent_is_a_bot_unless_the_ad_server_keeps_only_the_platform(
+    client, adserver, monkeypatch
+):
+    bare = {"user_agent": "Mozilla/5.0 (Windows NT 6.1; WOW64)"}
+    (result,) = post(client, "/v1/clicks", {"clicks": [make_click(1, source=bare)]}, adserver).json_body[
+        "results"
+    ]
+    assert (result["decision"], result["reasons"]) == ("drop", ["BOT_AGENT"])
+    monkeypatch.setenv("FG_BOT_UNNAMED_BROWSER", "false")
+    (result,) = post(client, "/v1/clicks", {"clicks": [make_click(2, source=bare)]}, adserver).json_body[
+        "results"
+    ]
+    assert result["decision"] == "charge"
+
+
 def test_strict_rival_mode_drops_every_rival_click(client, adserver, monkeypatch):
     monkeypatch.setenv("FG_STRICT_RIVAL", "true")
     seller(client, adserver, "S1", categories=["女装"])

@@ -67,7 +67,7 @@ def click_evidence(
         "duplicate": since is not None and since <= cfg.duplicate_window_s,
         "seconds_since_same_listing": since,
         "duplicate_by": person,
-        "bot_agent": features.bot_agent(click.source.user_agent),
+        "bot_agent": features.bot_agent(click.source.user_agent, cfg.bot_unnamed_browser),
         "rival": rivals,
         "rival_repeat_advertiser": repeat,
         "campaign_id": campaign_id,

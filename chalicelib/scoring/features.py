@@ -64,9 +64,9 @@ def clicks_on_advertiser(
 
 
 @lru_cache(maxsize=4096)
-def bot_agent(user_agent: str | None) -> str | None:
+def bot_agent(user_agent: str | None, unnamed_browser: bool = True) -> str | None:
     """Why an agent is not a person (known crawler, automation, missing, a browser that names no
-    engine), or None if it may be one."""
+    engine unless `unnamed_browser` is off), or None if it may be one."""
     if not user_agent or not user_agent.strip():
         return "missing"
     lowered = user_agent.lower()
@@ -75,7 +75,7 @@ def bot_agent(user_agent: str | None) -> str | None:
             return marker
     if crawleruseragents.is_crawler(user_agent):
         return "crawler-list"
-    if UNNAMED_BROWSER.fullmatch(user_agent.strip()):
+    if unnamed_browser and UNNAMED_BROWSER.fullmatch(user_agent.strip()):
         return "no-browser-named"
     return None
 

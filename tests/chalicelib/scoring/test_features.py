@@ -56,6 +56,8 @@ def test_bot_agent_names_a_mozilla_token_with_no_browser_after_it():
     assert features.bot_agent("Mozilla/5.0 (iPhone) AliApp(TB/10.30)") is None
     chrome = "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/31.0.1650.63"
     assert features.bot_agent(chrome) is None
+    # For an ad server that keeps only the platform part of the agent (FG_BOT_UNNAMED_BROWSER).
+    assert features.bot_agent("Mozilla/5.0 (Windows NT 6.1; WOW64)", unnamed_browser=False) is None
 
 
 def test_dwell_signals():
