@@ -50,9 +50,10 @@ class ReplayStats:
             ("  dropped at click time", f"{self.decisions['drop']:,}  ({cny(self.dropped_micros)})"),
             ("  replayed / conflicts", f"{self.replayed:,} / {self.conflicts:,}"),
             ("dwell reports", ", ".join(f"{k} {v:,}" for k, v in sorted(self.dwell.items())) or "0"),
-            ("sweeps run", f"{self.sweeps:,}"),
-            ("campaigns found", f"{len(self.campaigns):,}"),
-            ("refunds written by sweeps", f"{self.sweep_refunds:,}"),
+            # Only the sweeps posted here: a guard's own schedule (`make run`) sweeps and credits too.
+            ("sweeps posted", f"{self.sweeps:,}"),
+            ("campaigns they found", f"{len(self.campaigns):,}"),
+            ("refunds they wrote", f"{self.sweep_refunds:,}"),
             ("reasons at click time", ", ".join(f"{k} {v:,}" for k, v in self.reasons.most_common())),
             ("503 retries", f"{self.retries:,}"),
             ("elapsed", f"{self.seconds:.1f} s  ({rate:,.0f} clicks/s)"),

@@ -105,7 +105,7 @@ def test_replay_sends_in_time_order_with_sweeps_and_retries(stub, tmp_path):
     assert stats.dropped_micros == 0 and stats.charged_micros == 4_000_000
     assert stats.campaigns == {"camp-1"} and stats.sweep_refunds == 4
     table = summary_table(stats)
-    assert "clicks sent" in table and "campaigns found" in table
+    assert "clicks sent" in table and "campaigns they found" in table
 
 
 def test_windows_bound_time_size_and_sweep_cuts():
