@@ -208,6 +208,17 @@ class Settings:
     # Each click is paired with at most this many later clicks on its listing: a crowd of hundreds
     # on a viral listing meets by chance, and must not cost a sweep millions of pairs.
     crew_pair_reach: int = 64
+    # Strangers (chalicelib/detect/strangers.py): a slow drip (a few clicks an hour on one rival
+    # all day, each from a new identity, with an honest stay) stays under every velocity cap and
+    # never bursts, but a shop whose clicks in the look-back come mostly from identities that
+    # click nothing else is one. Honest shoppers go on to other shops: 5-25 % of named clicks in
+    # a look-back are by one-shot identities on either traffic model, a viral crowd of first-time
+    # accounts 23-57 % on one listing (second model), a drip 70-100 % (second model days 1-6).
+    # A shop is found at 12 such clicks (`burst_min_sources`), 2/3 of its named clicks and 3x the
+    # market's share, with `burst_min_surprise` nats of binomial surprise. First values tried,
+    # between the viral crowd and the drip; no honest shop reached them on either model.
+    stranger_min_share: float = 2 / 3
+    stranger_min_lift: float = 3.0
     # Dwell reports and refunds keep changing for a while after a click: each sweep re-reads the
     # last 5 minutes. An organic stay outlasts that with probability 0.7% at shape 0.7 (its dwell
     # then counts as unknown, which is neutral evidence); a scripted one never does.

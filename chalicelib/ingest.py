@@ -22,7 +22,7 @@ from chalicelib.models import (
 )
 from chalicelib.observability import logger, metrics_add, tracer
 from chalicelib.scoring.decide import decide, dwell_evidence
-from chalicelib.scoring.evidence import activity_entry, click_evidence
+from chalicelib.scoring.evidence import activity_entry, click_evidence, fresh_source
 from chalicelib.storage.base import NO_DWELL, ActivityEntry, ClickRecord, PulseEntry, Store, merge_entries
 from chalicelib.timefmt import now_ms
 
@@ -73,11 +73,13 @@ class CampaignMatcher:
         clicks: list[Click],
         bursting: Collection[str] = (),
         scripted: dict[str, tuple[float, float]] | None = None,
+        strangers: Collection[str] = (),
     ) -> dict[str, str]:
         """Clicks of active campaigns' members on their targets (those of a burst campaign while
         they are in `bursting`: bursting, or reached by a burst on their keyword or shop), or on
         a listing in `scripted` (under a scripted attack now, by the pulse; the value is its
-        band), and shop owners' clicks on a sellers' siege's bursting targets: campaign id per
+        band), shop owners' clicks on a sellers' siege's bursting targets, and clicks by new
+        identities (`strangers`, click ids) on a shop strangers are clicking: campaign id per
         click."""
         return {}
 
@@ -167,7 +169,10 @@ class ClickIngest:
         # its listings and shops, bursting or not. A shop owner on a sellers' siege's targets in
         # its waves is the siege's, named or not.
         scripted = {key: v.band for key, v in verdicts.items() if v.band is not None}
-        campaign_of = self.campaigns.match(clicks, verdicts.keys() | reached, scripted)
+        activity_of = {cid: {kind: activity[k] for kind, k in ks.items()} for cid, ks in keys.items()}
+        # A new identity on a shop that strangers are clicking is the drip's next hired click.
+        strangers = {c.click_id for c in clicks if fresh_source(c, activity_of[c.click_id], cfg)}
+        campaign_of = self.campaigns.match(clicks, verdicts.keys() | reached, scripted, strangers)
 
         records = []
         for click in clicks:
@@ -178,7 +183,7 @@ class ClickIngest:
             judges_newcomers = verdict is not None and verdict.scripted and not verdict.wide
             evidence = click_evidence(
                 click,
-                {kind: activity[key] for kind, key in by_kind.items()},
+                activity_of[click.click_id],
                 {k: owners_by_key[key] for k, key in by_kind.items() if key in owners_by_key},
                 profiles,
                 cfg,

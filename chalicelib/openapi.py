@@ -471,7 +471,8 @@ def _schemas() -> dict:
                 "signals": {
                     "type": "object",
                     "description": "the numbers that made it a campaign; found_by is crew for a crew "
-                    "found by its members meeting again, without bursts",
+                    "found by its members meeting again, without bursts, and strangers for a shop "
+                    "clicked by identities seen once (a slow drip)",
                 },
                 "folded": {
                     **string_list,

@@ -18,9 +18,10 @@ import numpy as np
 
 from chalicelib import cursor
 from chalicelib.config import Settings
-from chalicelib.detect.cohorts import Found, Window, find_campaigns
+from chalicelib.detect.cohorts import Found, Window, find_bursts, find_campaigns
 from chalicelib.detect.crews import find_crews
 from chalicelib.detect.frame import ClickFrame
+from chalicelib.detect.strangers import find_strangers
 from chalicelib.ingest import new_refund
 from chalicelib.models import (
     CHARGE,
@@ -60,8 +61,7 @@ def _sweep(store: Store, cfg: Settings, until: int | None) -> dict:
         until = min(store.newest_click_ts() or now_ms(), now_ms())
     frame = _frame(store, cfg, until)
     win = Window(frame, until, cfg.sweep_lookback_s * 1000)
-    found = find_campaigns(win, cfg)
-    found += find_crews(win, cfg, _members(found, win))
+    found = detect(win, cfg)
     campaigns = campaign_store(store)
     recent = campaigns.ending_after(win.start - cfg.member_hold_s * 1000)
     out: dict[str, dict] = {}  # one summary per campaign, however many of the groups found it took
@@ -94,11 +94,21 @@ def _sweep(store: Store, cfg: Settings, until: int | None) -> dict:
     return {"until": format_time(until), "campaigns": list(out.values()), "refunds_written": written}
 
 
-def _members(found: list[Found], win: Window) -> np.ndarray:
-    """The persons the burst campaigns hold: a crew found again without bursts is not another."""
-    if not found:
+def detect(win: Window, cfg: Settings) -> list[Found]:
+    """Every campaign in the window: burst campaigns, then crews that never burst among the people
+    those do not hold, then shops clicked by strangers outside both and outside every burst."""
+    bursts = find_bursts(win, cfg) if len(win) else []
+    found = find_campaigns(win, cfg, bursts)
+    found += find_crews(win, cfg, _persons(win, [f.rows for f in found]))
+    return found + find_strangers(win, cfg, _persons(win, [f.rows for f in found]), bursts)
+
+
+def _persons(win: Window, rows: list[np.ndarray]) -> np.ndarray:
+    """The persons of these rows of the window (what the campaigns found so far hold): a crew or a
+    farm found again another way is not another campaign."""
+    if not rows:
         return np.empty(0, np.int32)
-    return np.unique(np.concatenate([win.cols["person"][f.rows] for f in found]))
+    return np.unique(win.cols["person"][np.concatenate(rows)])
 
 
 def _frame(store: Store, cfg: Settings, until: int) -> ClickFrame:
@@ -180,7 +190,7 @@ def _campaign(
     first = min(f.bursts, key=lambda b: (b.start, frame.name("target", b.target)))
     draft.anchor = _anchor(frame.name("target", first.target))
     draft.campaign_id = _existing_id(draft, recent, cfg) or _new_id(
-        draft.anchor, win.start + first.start * 60_000
+        draft.anchor, win.start + first.start * 60_000, draft.found_by
     )
     return draft
 
@@ -190,9 +200,13 @@ def _anchor(name: str) -> str:
     return f"{kind}:{name[2:]}"
 
 
-def _new_id(anchor: str, start_ms: int) -> str:
-    """Derived from the first burst's target and 10-minute bucket: every sweep names it alike."""
-    digest = hashlib.sha256(f"{anchor}|{start_ms // ID_BUCKET_MS}".encode()).hexdigest()
+def _new_id(anchor: str, start_ms: int, found_by: str) -> str:
+    """Derived from the first burst's target and 10-minute bucket: every sweep names it alike.
+    Strangers on a farm's shop, from its first minutes, are not named as the farm."""
+    name = f"{anchor}|{start_ms // ID_BUCKET_MS}"
+    if found_by == "strangers":
+        name = f"{found_by}|{name}"
+    digest = hashlib.sha256(name.encode()).hexdigest()
     return "cmp-" + digest[:20]
 
 
@@ -201,8 +215,10 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
 
     Of several, the one sharing most of its crew, then of its listings: a farm hired against a
     shop that a sweep went through an hour before shares a listing or two with the sweep, and its
-    whole crew with its own campaign. Where a crew found without bursts is on either side, only the
-    crew counts: the big shops a task group rotates over are other attacks' targets too.
+    whole crew with its own campaign. Where a campaign found without bursts (a crew, strangers) is
+    on either side, only the crew counts: the big shops a task group rotates over, or a drip
+    strikes, are other attacks' targets too. Strangers continue only strangers: one-shot
+    identities another campaign shares are its leftovers, and it stays what it was.
     """
     hold = cfg.member_hold_s * 1000
     listings = set(draft.listings)
@@ -211,9 +227,11 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
     for c in recent:
         if c.end_ts + hold < draft.start_ts or c.start_ts > draft.end_ts:
             continue  # not active when this one began
+        if "strangers" in (draft.found_by, c.found_by) and draft.found_by != c.found_by:
+            continue
         crew_shared = len(crew & (set(c.accounts) | set(c.devices)))
         listings_shared = len(listings & set(c.listings))
-        by_listings = listings_shared > 0 and not (draft.by_crew or c.by_crew)
+        by_listings = listings_shared > 0 and draft.found_by == c.found_by == "bursts"
         if by_listings or crew_shared >= cfg.link_min_shared:
             linked.append((-crew_shared, -listings_shared, c.start_ts, c.campaign_id))
     return min(linked)[3] if linked else None

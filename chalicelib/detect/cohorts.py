@@ -83,6 +83,13 @@ class Window:
         return np.unique(self.cols["person"], return_counts=True)
 
     @cached_property
+    def one_shot(self) -> np.ndarray:
+        """Whether each click is its source's only one in the window: a drip needs a new identity
+        per click, while a shopper goes on to other listings and shops."""
+        persons, counts = self.clicks_by_person
+        return counts[np.searchsorted(persons, self.cols["person"])] == 1
+
+    @cached_property
     def named(self) -> np.ndarray:
         """Whether each click's person is an account or a device, not just an ip: behind a carrier
         NAT one ip is many shoppers, so it can neither come back nor be a campaign's member."""
@@ -133,11 +140,12 @@ class Window:
         return order[pos], owner
 
 
-def find_campaigns(win: Window, cfg: Settings) -> list[Found]:
-    """Every campaign visible in the window."""
+def find_campaigns(win: Window, cfg: Settings, bursts: list[Burst] | None = None) -> list[Found]:
+    """Every campaign visible in the window (of its `bursts`, when the caller found them)."""
     if len(win) == 0:
         return []
-    bursts = find_bursts(win, cfg)
+    if bursts is None:
+        bursts = find_bursts(win, cfg)
     if not bursts:
         return []
     repeated = describe(bursts, win, cfg)

@@ -61,6 +61,7 @@ class StoreCampaignMatcher(CampaignMatcher):
         self._members: dict[str, list[Campaign]] | None = None
         self._listings: dict[str, list[Campaign]] = {}
         self._sellers_sieges: list[Campaign] = []
+        self._strangers: dict[str, list[Campaign]] = {}  # strangers' campaigns by shop
 
     def _load(self, ts: int) -> None:
         self._members = {}
@@ -74,6 +75,9 @@ class StoreCampaignMatcher(CampaignMatcher):
             people = len(c.accounts) or len(c.devices) or 1
             if len(c.seller_ids) >= self.cfg.sellers_siege_share * people:
                 self._sellers_sieges.append(c)
+            if c.found_by == "strangers":
+                for shop in c.advertisers:
+                    self._strangers.setdefault(shop, []).append(c)
             if c.dwell:
                 # Honest shoppers stay ten seconds too: a band on its own is matched only on the
                 # attacked listings (not on their advertisers' or keywords' other listings).
@@ -98,19 +102,22 @@ class StoreCampaignMatcher(CampaignMatcher):
         clicks: list[Click],
         bursting: Collection[str] = (),
         scripted: dict[str, tuple[float, float]] | None = None,
+        strangers: Collection[str] = (),
     ) -> dict[str, str]:
         """Clicks of a campaign's members while it is active: on its targets while they burst
         (`bursting`: listing ids bursting, or reached by a burst on their keyword or shop), on a
         listing under a scripted attack now by the campaign's own script (`scripted`: the
         pulse's band per listing; a crew that comes back arrives in numbers and stays as it was
-        told, anywhere), and on a crew's rounds, bursting or not. Also a shop owner's click on a
-        sellers' siege's targets while they burst."""
+        told, anywhere), and on the listings and shops of a campaign found without bursts,
+        bursting or not. Also a shop owner's click on a sellers' siege's targets while they
+        burst, and a new identity's click (`strangers`: click ids) on a shop that strangers are
+        clicking."""
         scripted = scripted or {}
         out = {}
         for click in clicks:
             for c in sorted(self._campaigns_of(click).values(), key=lambda c: c.campaign_id):
                 band = scripted.get(click.listing_id)
-                if c.by_crew:
+                if c.found_by != "bursts":
                     reach = on_listings_or_shops(c, click)
                 else:
                     reach = (click.listing_id in bursting and on_target(c, click)) or (
@@ -119,9 +126,12 @@ class StoreCampaignMatcher(CampaignMatcher):
                 if reach and self._running(c, click.ts):
                     out[click.click_id] = c.campaign_id
                     break
-            unmatched = click.click_id not in out and click.listing_id in bursting
-            if unmatched and (siege := self._sellers_siege_on(click)) is not None:
-                out[click.click_id] = siege
+            if click.click_id in out:
+                continue
+            siege = self._sellers_siege_on(click) if click.listing_id in bursting else None
+            drip = self._strangers_on(click) if click.click_id in strangers else None
+            if siege or drip:
+                out[click.click_id] = siege or drip
         return out
 
     def _sellers_siege_on(self, click: Click) -> str | None:
@@ -137,6 +147,13 @@ class StoreCampaignMatcher(CampaignMatcher):
             if on_listings_or_shops(c, click) and self._running(c, click.ts)
         )
         return min(found, default=None)
+
+    def _strangers_on(self, click: Click) -> str | None:
+        """A strangers' campaign running on the clicked shop, for a click by a new identity: the
+        drip's next hired click. An honest newcomer to the shop meanwhile is dropped too: on the
+        second model, 1-16 CNY of honest spend a day against 99-190 CNY of a drip's."""
+        shop = self._strangers.get(click.advertiser_id, ())
+        return min((c.campaign_id for c in shop if self._running(c, click.ts)), default=None)
 
     def match_dwell(self, click: Click, dwell_ms: int, bursting: bool) -> str | None:
         """A stay in an active campaign's band, by one of its members, or on one of its targets

@@ -48,6 +48,17 @@ def poisson_surprise(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
     return np.where(k > lam, s, 0.0)
 
 
+def binomial_surprise(hits: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
+    """Chernoff bound -ln P(X >= hits) for Binomial(n, p): how unlikely a share is by chance."""
+    k, n = np.asarray(hits, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    q = np.divide(k, n, out=np.zeros_like(k), where=n > 0)
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = k * np.log(q / p) + (n - k) * np.log((1 - q) / (1 - p))
+    s = np.where(q >= 1, k * np.log(1 / p), s)  # no click left over: (n - k) log(0/..) is 0
+    return np.where(q > p, s, 0.0)
+
+
 def row_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row, first and last column of every run of True in a 2-d mask, row by row: one burst per run."""
     rows, cols = mask.shape

@@ -25,6 +25,14 @@ def activity_entry(click: Click) -> ActivityEntry:
     )
 
 
+def fresh_source(click: Click, activity: dict[str, list[ActivityEntry]], cfg: Settings) -> bool:
+    """No earlier click by the click's account or device but its task: a new identity."""
+    me = activity_entry(click)
+    return features.no_history(
+        [activity[k] for k in PERSON_KINDS if k in activity], click.ts, me.click, me.listing, cfg.fresh_task_s
+    )
+
+
 def click_evidence(
     click: Click,
     activity: dict[str, list[ActivityEntry]],
@@ -71,13 +79,7 @@ def click_evidence(
         "rival": rivals,
         "rival_repeat_advertiser": repeat,
         "campaign_id": campaign_id,
-        "fresh_source": features.no_history(
-            [activity[k] for k in PERSON_KINDS if k in activity],
-            click.ts,
-            me.click,
-            me.listing,
-            cfg.fresh_task_s,
-        ),
+        "fresh_source": fresh_source(click, activity, cfg),
         "pulse": pulse,
         "listing_bursting": bursting,
         "dwell_pattern": False,

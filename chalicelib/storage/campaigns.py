@@ -58,9 +58,10 @@ class Campaign:
     version: int = 0
 
     @property
-    def by_crew(self) -> bool:
-        """Found by its members meeting again (detect/crews.py), not by bursts."""
-        return self.signals.get("found_by") == "crew"
+    def found_by(self) -> str:
+        """What found it: "bursts", a "crew" meeting again (detect/crews.py) or "strangers" on a
+        shop (detect/strangers.py)."""
+        return self.signals.get("found_by", "bursts")
 
     def copy(self) -> Campaign:
         """An independent copy (lists and dicts copied; their items are immutable)."""

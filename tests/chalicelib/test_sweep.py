@@ -12,7 +12,7 @@ from chalicelib.ingest import ClickIngest
 from chalicelib.models import Click, Source
 from chalicelib.storage.campaigns import Campaign, campaign_store
 from chalicelib.storage.memory import MemoryStore
-from tests.chalicelib.detect.scenes import MINUTE, UA, scene, task_group
+from tests.chalicelib.detect.scenes import MINUTE, UA, drip, scene, task_group
 
 CFG = Settings()
 # The sweep's own tests: with the live pulse off, the crew is still charged when the sweep comes.
@@ -300,6 +300,52 @@ def test_a_crew_found_without_bursts_continues_only_a_campaign_sharing_its_crew(
     assert sweep._existing_id(draft, [siege, earlier], CFG) == "cmp-group"
     wave = campaign("", 30 * MINUTE, ["L7"], [f"s{i}" for i in range(40)])
     assert sweep._existing_id(wave, [earlier], CFG) is None
+
+
+def test_a_slow_drip_is_credited_once_as_strangers_on_its_shop():
+    # On MemoryStore only, as the crew above: six hours of a market through moto take minutes.
+    store = MemoryStore()
+    s = drip()
+    until = replay(store, s)
+    first = sweep.run_sweep(store, CFG, until)
+    (summary,) = first["campaigns"]
+    full = sweep.get_campaign(store, summary["campaign_id"])
+    assert full["signals"]["found_by"] == "strangers" and full["dwell"] is None
+    assert full["targets"]["advertisers"] == ["BIG"] and full["targets"]["keywords"] == []
+    assert set(full["members"]["accounts"]) >= set(s.attackers)
+    credited = refunds(store, "BIG")
+    assert set(credited) >= s.attack and len(set(credited) - s.attack) <= 6
+    assert all(r.stage == "sweep" and r.reasons[0] == "COORDINATED_CAMPAIGN" for r in credited.values())
+    again = sweep.run_sweep(store, CFG, until)
+    assert again["refunds_written"] == 0
+    assert [c["campaign_id"] for c in again["campaigns"]] == [summary["campaign_id"]]
+
+
+def test_strangers_continue_only_strangers_and_are_never_named_as_a_farm():
+    # A farm's identities are one-shot too: strangers left on its shop after its campaign took
+    # the rest share its crew and listing, and its first minutes' name, but are not the farm.
+    def campaign(cid, listings, crew, found_by=None):
+        return Campaign(
+            cid,
+            "advertiser:S9",
+            0,
+            20 * MINUTE,
+            0,
+            listings=listings,
+            accounts=crew,
+            signals={"found_by": found_by} if found_by else {},
+        )
+
+    crew = [f"f{i}" for i in range(40)]
+    farm = campaign("cmp-farm", ["L9"], crew)
+    draft = campaign("", ["L9"], crew[:20], "strangers")
+    assert sweep._existing_id(draft, [farm], CFG) is None
+    assert sweep._existing_id(campaign("", ["L9"], crew), [draft], CFG) is None
+    assert (
+        sweep._existing_id(draft, [farm, campaign("cmp-drip", ["L8"], crew[10:30], "strangers")], CFG)
+        == "cmp-drip"
+    )
+    assert sweep._new_id("advertiser:S9", 0, "strangers") != sweep._new_id("advertiser:S9", 0, "bursts")
 
 
 def test_an_attacks_first_minutes_found_apart_are_folded_into_the_campaign_that_continues_them(store):

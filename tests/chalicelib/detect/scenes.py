@@ -95,6 +95,12 @@ def window_of(s: Scene, until: int | None = None) -> tuple[ClickFrame, Window]:
     return frame, Window(frame, until, Settings().sweep_lookback_s * 1000)
 
 
+def persons_named(frame: ClickFrame, names) -> np.ndarray:
+    """The frame's person ids of these source names ("a:acct7"), sorted: a campaign's holding."""
+    ids = frame.names["source"].ids
+    return np.array(sorted(ids[name] for name in names if name in ids), dtype=np.int32)
+
+
 def ref_band(dwell_ms: np.ndarray, core_share: float, widen: float) -> tuple[float, float]:
     """One cohort's band the slow way, to test the grouped one: the densest window of sorted log stays."""
     d = np.sort(np.log(dwell_ms[np.isfinite(dwell_ms) & (dwell_ms > 0)]))
@@ -149,4 +155,53 @@ def task_group(
                 for listing in rng.choice(tasks, size=3, replace=False):
                     s.add(at, str(listing), k, 15_000 * np.exp(rng.uniform(0, np.log(10))), "attack")
                     at += rng.uniform(1, 3) * MINUTE
+    return s
+
+
+def drip(
+    seed: int = 1,
+    attack: bool = True,
+    shoppers: int = 600,
+    one_visit: float = 0.1,
+    viral: bool = False,
+    farm: bool = False,
+) -> Scene:
+    """Six hours on 30 listings of 30 shops and the two listings of a small shop BIG (LX, LY, a
+    tenth of their pull): honest shoppers clicking 2-6 of them (a share `one_visit` only one); with
+    `attack`, a slow drip on BIG, 10 clicks an hour all along, each from a new identity and staying
+    as a shopper would; with `viral`, 150 first-time shoppers on LV within 40 minutes, half of them
+    going on to another listing; with `farm`, 200 new identities on LX within 20 minutes."""
+    rng = np.random.default_rng(seed)
+    s = Scene()
+    listings = [f"L{i}" for i in range(30)] + ["LX", "LY"]
+    pull = np.r_[np.ones(30), 0.1, 0.1]
+    pull /= pull.sum()
+    who = 1000
+
+    def stay():
+        return 1000 + 30_000 * rng.weibull(0.7)
+
+    for _ in range(shoppers):
+        at = T0 + rng.uniform(0, 330 * MINUTE)
+        visits = 1 if rng.random() < one_visit else int(rng.integers(2, 7))
+        for listing in rng.choice(listings, size=visits, replace=False, p=pull):
+            s.add(at, str(listing), who, stay())
+            at += rng.uniform(0.5, 5) * MINUTE
+        who += 1
+    if attack:
+        for k in range(60):
+            s.attackers.append(f"acct{who}")
+            s.add(T0 + (k + rng.uniform(0, 1)) * 6 * MINUTE, "LX" if k % 2 else "LY", who, stay(), "attack")
+            who += 1
+    if farm:
+        for _ in range(200):
+            s.add(T0 + 120 * MINUTE + rng.uniform(0, 20 * MINUTE), "LX", who, stay(), "attack")
+            who += 1
+    if viral:
+        for _ in range(150):
+            at = T0 + 200 * MINUTE + rng.uniform(0, 40 * MINUTE)
+            s.add(at, "LV", who, stay(), "viral")
+            if rng.random() < 0.5:
+                s.add(at + rng.uniform(1, 10) * MINUTE, str(rng.choice(listings)), who, stay(), "viral")
+            who += 1
     return s

@@ -9,7 +9,7 @@ import numpy as np
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import distinct
 from chalicelib.detect.crews import _where_it_counts, co_clicks, core, find_crews, ties
-from tests.chalicelib.detect.scenes import MINUTE, T0, Scene, task_group, window_of
+from tests.chalicelib.detect.scenes import MINUTE, T0, Scene, persons_named, task_group, window_of
 
 CFG = Settings()
 
@@ -17,9 +17,7 @@ CFG = Settings()
 def crews_in(s, taken=()):
     """The crews of the scene, with the persons named in `taken` already a burst campaign's."""
     frame, win = window_of(s)
-    ids = frame.names["source"].ids
-    held = np.array(sorted(ids[name] for name in taken if name in ids), dtype=np.int32)
-    return frame, win, find_crews(win, CFG, held)
+    return frame, win, find_crews(win, CFG, persons_named(frame, taken))
 
 
 def test_a_task_group_meeting_round_after_round_is_a_crew():

@@ -11,7 +11,7 @@ from chalicelib.ingest import ClickIngest
 from chalicelib.models import Click, Source
 from chalicelib.storage.campaigns import Campaign, campaign_store
 from chalicelib.storage.memory import MemoryStore
-from tests.chalicelib.detect.scenes import MINUTE, T0, UA, task_group
+from tests.chalicelib.detect.scenes import MINUTE, T0, UA, drip, task_group
 from tests.chalicelib.detect.test_pulse import replay as replay_live
 from tests.chalicelib.detect.test_pulse import shop_click, siege_events
 from tests.chalicelib.test_sweep import replay, swept_member
@@ -70,7 +70,7 @@ def test_a_crews_member_is_dropped_on_its_rounds_though_nothing_bursts():
     store = MemoryStore()
     until = replay(store, task_group())
     sweep.run_sweep(store, CFG, until)
-    (crew,) = [c for c in campaign_store(store).ending_after(0) if c.by_crew]
+    (crew,) = [c for c in campaign_store(store).ending_after(0) if c.found_by == "crew"]
     who = Source(ip="10.9.9.9", user_agent=UA, account_id=crew.accounts[0])
     listing = crew.listings[0]
     elsewhere = next(f"L{i}" for i in range(60) if f"L{i}" not in crew.listings)
@@ -91,6 +91,39 @@ def test_a_crews_member_is_dropped_on_its_rounds_though_nothing_bursts():
     assert got["away"][0] == "charge"  # not the crew's listing nor its shop: the member shopping
     later = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
     assert later.score_clicks([on("after", late, listing)])[0].decision == "charge"  # the crew stopped
+
+
+def test_a_new_identity_on_a_shop_strangers_are_clicking_is_dropped_while_the_drip_runs():
+    # A slow drip found by the sweep (no burst, no band, no member twice): its next hired click
+    # comes from yet another new identity, so it is matched by what it is, a stranger on the shop.
+    store = MemoryStore()
+    until = replay(store, drip())
+    sweep.run_sweep(store, CFG, until)
+    (found,) = [c for c in campaign_store(store).ending_after(0) if c.found_by == "strangers"]
+    assert found.advertisers == ["BIG"]
+    at = found.end_ts + 10 * MINUTE
+    late = found.end_ts + CFG.member_hold_s * 1000 + MINUTE
+
+    def on(click_id, ts, listing, who):
+        shop = "BIG" if listing in ("LX", "LY") else "S" + listing[1:]
+        return Click(click_id, ts, shop, listing, 2_000_000, who, keyword="kw" + listing)
+
+    new = Source(ip="10.8.8.8", user_agent=UA, device_id="dev-new", account_id="acct-new")
+    other = Source(ip="10.8.8.9", user_agent=UA, device_id="dev-other", account_id="acct-other")
+    regular = Source(ip="10.0.3.232", user_agent=UA, device_id="dev1000", account_id="acct1000")
+    ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+    got = {
+        d.click_id: (d.decision, d.reasons)
+        for d in ingest.score_clicks([on("next", at, "LX", new), on("regular", at, "LY", regular)])
+    }
+    assert got["next"] == ("drop", ["COORDINATED_CAMPAIGN"])
+    assert store.get_clicks(["next"])["next"].campaign_id == found.campaign_id
+    assert got["regular"][0] == "charge"  # a shopper seen before: not a stranger
+    # A new identity on another shop is anyone; on the shop after the drip stopped, too.
+    assert ingest.score_clicks([on("elsewhere", at + 1, "L5", other)])[0].decision == "charge"
+    later = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+    stranger = Source(ip="10.8.8.7", user_agent=UA, device_id="dev-late")
+    assert later.score_clicks([on("after", late, "LX", stranger)])[0].decision == "charge"
 
 
 def test_a_burst_campaigns_member_is_matched_while_the_target_bursts_a_crews_on_its_rounds(store):

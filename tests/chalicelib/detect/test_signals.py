@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -30,6 +32,17 @@ def test_poisson_surprise_grows_with_excess_and_is_zero_below_expectation():
     assert s[0] == 0.0 and s[3] == 0.0
     assert 0 < s[1] < s[2]
     assert s[2] > 60
+
+
+def test_binomial_surprise_bounds_the_exact_tail_and_is_zero_at_or_below_the_rate():
+    hits, n = np.array([1, 2, 5, 12, 13, 13]), np.array([10, 10, 10, 13, 13, 20])
+    s = signals.binomial_surprise(hits, n, 0.2)
+    assert s[0] == 0.0 and s[1] == 0.0  # at or below the market's rate: no surprise
+    for k, m, got in zip(hits.tolist(), n.tolist(), s.tolist(), strict=True):
+        tail = sum(math.comb(m, j) * 0.2**j * 0.8 ** (m - j) for j in range(k, m + 1))
+        assert got <= -math.log(tail) + 1e-9  # a Chernoff bound: never more surprised than exact
+    assert s[4] == pytest.approx(13 * math.log(5))  # all of them: ln(1 / p) each
+    assert s[3] < s[4] and s[5] < s[4]
 
 
 def test_row_runs_finds_each_stretch_row_by_row():

@@ -1,0 +1,70 @@
+"""Shops clicked by strangers (a slow drip), on hand-made traffic."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from chalicelib.config import Settings
+from chalicelib.detect.cohorts import find_bursts
+from chalicelib.detect.strangers import find_strangers
+from tests.chalicelib.detect.scenes import drip, persons_named, window_of
+
+CFG = Settings()
+NOBODY = np.empty(0, np.int32)
+
+
+def strangers_in(s, taken=()):
+    frame, win = window_of(s)
+    return frame, win, find_strangers(win, CFG, persons_named(frame, taken), find_bursts(win, CFG))
+
+
+def test_a_slow_drip_of_new_identities_on_one_shop_is_found():
+    for seed in (1, 2, 3):
+        s = drip(seed)
+        frame, win, found = strangers_in(s)
+        (f,) = found
+        clicks = {frame.click_ids[i] for i in win.rows[f.rows]}
+        # Honest one-visit shoppers on the shop are in it too: a few, against the whole drip.
+        assert clicks >= s.attack and len(clicks - s.attack) <= 6
+        assert {frame.name("target", t) for t in f.targets["advertiser"]} == {"a:BIG"}
+        assert f.signals["found_by"] == "strangers" and f.band is None
+        assert f.signals["one_shot_share"] >= CFG.stranger_min_share
+        assert f.signals["market_one_shot_share"] < 0.1
+
+
+def test_honest_shops_and_a_viral_crowd_of_first_time_shoppers_are_not_strangers():
+    for seed in (1, 2, 3):
+        _, _, found = strangers_in(drip(seed, attack=False, viral=True))
+        assert found == []
+
+
+def test_where_most_shoppers_click_once_a_drip_cannot_be_told_from_them():
+    # The market's own share sets the bar (3x it): no shop is the strangers' when most honest
+    # shoppers click one ad and leave, drip or not.
+    _, _, found = strangers_in(drip(1, one_visit=0.8))
+    assert found == []
+    _, _, found = strangers_in(drip(1, attack=False, one_visit=0.8))
+    assert found == []
+
+
+def test_a_drip_too_small_to_tell_is_not_found():
+    s = drip(1)
+    _, win, _ = strangers_in(s)
+    assert find_strangers(win, replace(CFG, burst_min_sources=61), NOBODY, []) == []
+
+
+def test_strangers_a_campaign_already_holds_are_not_found_again():
+    s = drip(1)
+    _, _, found = strangers_in(s, taken=["a:" + a for a in s.attackers])
+    assert found == []
+
+
+def test_a_crowd_of_new_identities_in_a_burst_is_left_to_the_burst_tests():
+    # A farm's fresh identities arrive at once: its shop's one-shot share stays high for the
+    # whole look-back, but strangers arrive steadily, and the farm is the bursts' and the pulse's.
+    s = drip(1, attack=False, farm=True)
+    _, win, found = strangers_in(s)
+    assert found == []
+    assert len(find_strangers(win, CFG, NOBODY, [])) == 1  # counted with the burst, it would be
