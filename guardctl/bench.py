@@ -408,13 +408,15 @@ def core_speed(events: list[dict]) -> dict:
 
 
 def sweep_one(n: int) -> dict:
-    """Detection over a 6-hour window of `n` clicks: the simulated day's window, tiled."""
+    """Detection over a 6-hour window of `n` clicks, as a sweep runs it (bursts, crews, strangers):
+    the simulated day's window, tiled."""
     import numpy as np
 
     from chalicelib.config import Settings
-    from chalicelib.detect.cohorts import Window, find_campaigns
+    from chalicelib.detect.cohorts import Window
     from chalicelib.detect.frame import COLUMNS, ClickFrame
     from chalicelib.storage.base import ClickRecord
+    from chalicelib.sweep import detect
     from guardctl.simulator import SimConfig, simulate
 
     cfg = Settings()
@@ -454,7 +456,7 @@ def sweep_one(n: int) -> dict:
     frame.low, frame.high = low, until
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t, cpu = time.perf_counter(), time.process_time()
-    found = find_campaigns(Window(frame, until, cfg.sweep_lookback_s * 1000), cfg)
+    found = detect(Window(frame, until, cfg.sweep_lookback_s * 1000), cfg)
     seconds = time.perf_counter() - t
     return {
         "clicks": n,
