@@ -22,7 +22,7 @@ from chalicelib.models import (
 )
 from chalicelib.observability import logger, metrics_add, tracer
 from chalicelib.scoring.decide import decide, dwell_evidence
-from chalicelib.scoring.evidence import activity_entry, click_evidence, fresh_source
+from chalicelib.scoring.evidence import activity_entry, click_evidence
 from chalicelib.storage.base import NO_DWELL, ActivityEntry, ClickRecord, PulseEntry, Store, merge_entries
 from chalicelib.timefmt import now_ms
 
@@ -169,28 +169,31 @@ class ClickIngest:
         # its listings and shops, bursting or not. A shop owner on a sellers' siege's targets in
         # its waves is the siege's, named or not.
         scripted = {key: v.band for key, v in verdicts.items() if v.band is not None}
-        activity_of = {cid: {kind: activity[k] for kind, k in ks.items()} for cid, ks in keys.items()}
-        # A new identity on a shop that strangers are clicking is the drip's next hired click.
-        strangers = {c.click_id for c in clicks if fresh_source(c, activity_of[c.click_id], cfg)}
-        campaign_of = self.campaigns.match(clicks, verdicts.keys() | reached, scripted, strangers)
-
-        records = []
+        evidence_of = {}
         for click in clicks:
             by_kind = keys[click.click_id]
             verdict = verdicts.get(click.listing_id)
             # Newcomers are judged by the listing's own cohort only: a head keyword or a big shop
             # brings honest newcomers to every listing a sweep or siege has barely reached.
             judges_newcomers = verdict is not None and verdict.scripted and not verdict.wide
-            evidence = click_evidence(
+            evidence_of[click.click_id] = click_evidence(
                 click,
-                activity_of[click.click_id],
+                {kind: activity[key] for kind, key in by_kind.items()},
                 {k: owners_by_key[key] for k, key in by_kind.items() if key in owners_by_key},
                 profiles,
                 cfg,
-                campaign_id=campaign_of.get(click.click_id),
                 pulse=verdict.evidence() if judges_newcomers else None,
                 bursting=verdict is not None,
             )
+        # A new identity on a shop that strangers are clicking is the drip's next hired click.
+        strangers = {cid for cid, evidence in evidence_of.items() if evidence["fresh_source"]}
+        campaign_of = self.campaigns.match(clicks, verdicts.keys() | reached, scripted, strangers)
+
+        records = []
+        for click in clicks:
+            verdict = verdicts.get(click.listing_id)
+            evidence = evidence_of[click.click_id]
+            evidence["campaign_id"] = campaign_of.get(click.click_id)
             if click.dwell_ms is not None:  # a stay known at click time (a replay of logs)
                 matched = click.click_id in campaign_of
                 evidence.update(self._stay_evidence(click, click.dwell_ms, verdict, matched))

@@ -25,25 +25,17 @@ def activity_entry(click: Click) -> ActivityEntry:
     )
 
 
-def fresh_source(click: Click, activity: dict[str, list[ActivityEntry]], cfg: Settings) -> bool:
-    """No earlier click by the click's account or device but its task: a new identity."""
-    me = activity_entry(click)
-    return features.no_history(
-        [activity[k] for k in PERSON_KINDS if k in activity], click.ts, me.click, me.listing, cfg.fresh_task_s
-    )
-
-
 def click_evidence(
     click: Click,
     activity: dict[str, list[ActivityEntry]],
     owners: dict[str, frozenset[str]],
     profiles: dict[str, SellerProfile],
     cfg: Settings,
-    campaign_id: str | None = None,
     pulse: dict | None = None,
     bursting: bool = False,
 ) -> dict:
-    """Feature values for one click; `activity` and `owners` are keyed by source kind.
+    """Feature values for one click; `activity` and `owners` are keyed by source kind. The
+    campaign it belongs to, if any, is filled in by the ingest after matching.
 
     `pulse` is the click's listing's real-time cohort verdict (chalicelib.detect.pulse), if it is
     under a scripted attack now; `bursting`, whether it takes far more clicks than its baseline now.
@@ -78,8 +70,14 @@ def click_evidence(
         "bot_agent": features.bot_agent(click.source.user_agent, cfg.bot_unnamed_browser),
         "rival": rivals,
         "rival_repeat_advertiser": repeat,
-        "campaign_id": campaign_id,
-        "fresh_source": fresh_source(click, activity, cfg),
+        "campaign_id": None,  # the campaign matcher's, once it has seen the batch's fresh sources
+        "fresh_source": features.no_history(
+            [activity[k] for k in PERSON_KINDS if k in activity],
+            click.ts,
+            me.click,
+            me.listing,
+            cfg.fresh_task_s,
+        ),
         "pulse": pulse,
         "listing_bursting": bursting,
         "dwell_pattern": False,
