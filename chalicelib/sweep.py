@@ -202,9 +202,10 @@ def _anchor(name: str) -> str:
 
 def _new_id(anchor: str, start_ms: int, found_by: str) -> str:
     """Derived from the first burst's target and 10-minute bucket: every sweep names it alike.
-    Strangers on a farm's shop, from its first minutes, are not named as the farm."""
+    A campaign found another way is named apart: strangers on a farm's shop from its first minutes,
+    or a crew whose first listing burst in the same minutes, are not the burst campaign there."""
     name = f"{anchor}|{start_ms // ID_BUCKET_MS}"
-    if found_by == "strangers":
+    if found_by != "bursts":
         name = f"{found_by}|{name}"
     digest = hashlib.sha256(name.encode()).hexdigest()
     return "cmp-" + digest[:20]

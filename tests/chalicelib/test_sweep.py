@@ -345,7 +345,8 @@ def test_strangers_continue_only_strangers_and_are_never_named_as_a_farm():
         sweep._existing_id(draft, [farm, campaign("cmp-drip", ["L8"], crew[10:30], "strangers")], CFG)
         == "cmp-drip"
     )
-    assert sweep._new_id("advertiser:S9", 0, "strangers") != sweep._new_id("advertiser:S9", 0, "bursts")
+    names = {sweep._new_id("advertiser:S9", 0, kind) for kind in ("bursts", "crew", "strangers")}
+    assert len(names) == 3
 
 
 def test_an_attacks_first_minutes_found_apart_are_folded_into_the_campaign_that_continues_them(store):
