@@ -14,6 +14,9 @@ another listing, more than a round later, and with several others who do too, is
 4. Its clicks: the co-clicks of two of its members, on listings where the crew is at least
    `crew_min_share` of the people clicking, over at least `crew_min_spread` listings a member;
    each such listing is one of its bursts.
+5. Enlisted: everyone who met its members on its listings in `crew_enlist_shops` shops or more,
+   those listings being at least `crew_enlist_share` of all they clicked (a member who joined
+   too few rounds for the core); 4 is then taken again with them.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ def find_crews(win: Window, cfg: Settings, taken: np.ndarray) -> list[Found]:
     cols = win.cols
     mine = np.flatnonzero(win.named & ~np.isin(cols["person"], taken))
     listing, ts, person = cols["listing"][mine], cols["ts"][mine], cols["person"][mine]
+    shop = cols["advertiser"][mine]
     first, second = co_clicks(listing, ts, person, cfg.crew_co_click_s * 1000, cfg.crew_pair_reach)
     if len(first) == 0:
         return []
@@ -96,21 +100,58 @@ def find_crews(win: Window, cfg: Settings, taken: np.ndarray) -> list[Found]:
     big = labels[sizes >= cfg.crew_min_members].tolist()
     if not big:
         return []
-    clickers = np.unique(distinct(cols["person"], cols["listing"])[1], return_counts=True)
+    people, listings_of = distinct(cols["person"], cols["listing"])
+    clickers = np.unique(listings_of, return_counts=True)  # people per listing
+    browsed = np.unique(people, return_counts=True)  # listings per person
+
+    def meetings(crew: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The crew's co-clicks where it counts (window rows), their persons, and which co-click
+        pairs were two of its members."""
+        met = np.isin(person[first], crew) & np.isin(person[second], crew)
+        paired = np.unique(mine[np.r_[first[met], second[met]]])
+        rows = _where_it_counts(paired, clickers, cfg.crew_min_share, win)
+        return rows, np.unique(cols["person"][rows]), met
+
     out = []
     for crew_label in big:
-        crew = nodes[label == crew_label]
-        met = np.isin(person[first], crew) & np.isin(person[second], crew)
-        rows = _where_it_counts(
-            np.unique(mine[np.r_[first[met], second[met]]]), clickers, cfg.crew_min_share, win
-        )
-        crew = np.unique(cols["person"][rows])
+        rows, crew, met = meetings(nodes[label == crew_label])
         # Chance meetings also pile up where a crowd keeps coming back: many people on a few hot
         # listings. A task list rotates: a few members per listing per round, over many listings.
         spread = len(np.unique(cols["listing"][rows])) >= cfg.crew_min_spread * len(crew)
-        if len(crew) >= cfg.crew_min_members and spread:
-            out.append(_found(rows, crew, int(met.sum()), win))
+        if len(crew) < cfg.crew_min_members or not spread:
+            continue
+        more = enlist(crew, person[first], person[second], listing[first], shop[first], browsed, cfg)
+        if len(more) > len(crew):
+            rows, crew, met = meetings(more)
+        out.append(_found(rows, crew, int(met.sum()), win))
     return out
+
+
+def enlist(
+    crew: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    listing: np.ndarray,
+    shop: np.ndarray,
+    browsed: tuple[np.ndarray, np.ndarray],
+    cfg: Settings,
+) -> np.ndarray:
+    """The crew with everyone who met its members (co-click pairs `a`, `b`) on its listings in
+    several shops, if those are a good share of the listings they clicked (`browsed`: persons and
+    how many listings each): a member who joined a round or two is tied to too few others for the
+    core, yet works task lists that span shops; an honest shopper meets a crew in a shop or two,
+    among many listings of their own."""
+    in_a, in_b = np.isin(a, crew), np.isin(b, crew)
+    struck = np.unique(listing[in_a & in_b])
+    one = (in_a != in_b) & np.isin(listing, struck)
+    outsider = np.where(in_a[one], b[one], a[one])
+    _, by_shop = distinct(shop[one], outsider)  # each outsider once per shop
+    _, by_listing = distinct(listing[one], outsider)
+    persons, shops = np.unique(by_shop, return_counts=True)
+    listings_met = np.unique(by_listing, return_counts=True)[1]  # same persons, same order
+    listings_all = browsed[1][np.searchsorted(browsed[0], persons)]
+    keep = (shops >= cfg.crew_enlist_shops) & (listings_met >= cfg.crew_enlist_share * listings_all)
+    return np.union1d(crew, persons[keep])
 
 
 def _where_it_counts(

@@ -8,7 +8,7 @@ import numpy as np
 
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import distinct
-from chalicelib.detect.crews import _where_it_counts, co_clicks, core, find_crews, ties
+from chalicelib.detect.crews import _where_it_counts, co_clicks, core, enlist, find_crews, ties
 from tests.chalicelib.detect.scenes import MINUTE, T0, Scene, persons_named, task_group, window_of
 
 CFG = Settings()
@@ -20,20 +20,53 @@ def crews_in(s, taken=()):
     return frame, win, find_crews(win, CFG, persons_named(frame, taken))
 
 
+def members_of(frame, win, crew) -> set[str]:
+    """The account names of the crew's persons."""
+    return {frame.name("source", p)[2:] for p in np.unique(win.cols["person"][crew.rows]).tolist()}
+
+
 def test_a_task_group_meeting_round_after_round_is_a_crew():
     for seed in (1, 2, 3):
         s = task_group(seed)
         frame, win, found = crews_in(s)
         (crew,) = found
         clicks = {frame.click_ids[i] for i in win.rows[crew.rows]}
-        # Members who joined one round are never tied, and an honest shopper or two who came back
-        # to the same deal pages in two rounds is: most of the crew's clicks are the group's.
+        # Members who joined one round are never tied (a few are enlisted), and a shopper or two who
+        # came back to the same deal pages in two rounds is: most of the crew's clicks are the group's.
         assert len(clicks & s.attack) >= 0.4 * len(s.attack)
         assert len(clicks - s.attack) <= 0.06 * len(clicks)
-        members = {frame.name("source", p)[2:] for p in np.unique(win.cols["person"][crew.rows]).tolist()}
+        members = members_of(frame, win, crew)
         assert len(members & set(s.attackers)) >= 15 and len(members - set(s.attackers)) <= 3
         assert crew.signals["found_by"] == "crew" and crew.band is None
         assert {b.column for b in crew.bursts} == {"listing"} and len(crew.bursts) >= 10
+
+
+def test_members_who_joined_too_few_rounds_for_the_core_are_enlisted():
+    for seed in (1, 2, 3):
+        s = task_group(seed)
+        frame, win = window_of(s)
+        nobody = np.empty(0, np.int32)
+        (core_only,) = find_crews(win, replace(CFG, crew_enlist_shops=10**6), nobody)
+        (crew,) = find_crews(win, CFG, nobody)
+        before, after = members_of(frame, win, core_only), members_of(frame, win, crew)
+        # Three to five members a day join too few rounds to be tied to four others; no shopper
+        # browsing the same shops is enlisted with them.
+        assert before < after and len(after - before) >= 3 and after - before <= set(s.attackers)
+        assert {frame.click_ids[i] for i in win.rows[crew.rows]} > {
+            frame.click_ids[i] for i in win.rows[core_only.rows]
+        }
+
+
+def test_enlisting_needs_meetings_in_three_shops_making_half_of_what_one_clicked():
+    crew = np.array([1, 2, 3, 4])
+    met = [(1, 2, 10, 100), (1, 2, 11, 101), (3, 4, 12, 102), (3, 4, 13, 102)]  # the crew's own
+    met += [(1, 7, 10, 100), (2, 7, 11, 101), (7, 3, 12, 102)]  # 7: three shops, all it clicked
+    met += [(1, 8, 10, 100), (3, 8, 12, 102), (4, 8, 13, 102)]  # 8: three listings, two shops
+    met += [(1, 9, 10, 100), (2, 9, 11, 101), (3, 9, 12, 102)]  # 9: three shops of ten listings
+    met += [(1, 6, 20, 200), (2, 6, 21, 201), (3, 6, 22, 202)]  # 6: where the crew never met
+    a, b, listing, shop = (np.array(column) for column in zip(*met, strict=True))
+    browsed = (np.array([1, 2, 3, 4, 6, 7, 8, 9]), np.array([4, 4, 4, 4, 3, 3, 4, 10]))
+    assert enlist(crew, a, b, listing, shop, browsed, CFG).tolist() == [1, 2, 3, 4, 7]
 
 
 def test_honest_shoppers_meeting_by_chance_are_no_crew():
