@@ -212,9 +212,9 @@ class Settings:
     # listings being at least this share of all they clicked in the look-back, is one of it too: a
     # task list spans shops, and a member who joined a round or two is tied to too few others for
     # the core. In the test scene (every listing a shop of its own, shoppers browsing across them)
-    # 2 shops alone enlisted 6-14 honest shoppers with 3-5 members, 3 shops 0-4, 3 shops and half
-    # their listings 0 (seeds 1-5); on the second model the rule lifted task groups from 47-95 %
-    # refunded to 69-98 % (days 1-6, all seen).
+    # 2 shops alone enlisted 6-14 honest shoppers with 3-5 members, 3 shops 0-3, 3 shops and half
+    # their listings none (seeds 1-5); on the second model the rule lifted task groups from
+    # 47-95 % refunded to 69-98 % and named no one outside them (days 1-6, all seen).
     crew_enlist_shops: int = 3
     crew_enlist_share: float = 0.5
     # Strangers (chalicelib/detect/strangers.py): a slow drip (a few clicks an hour on one rival
