@@ -95,6 +95,11 @@ def window_of(s: Scene, until: int | None = None) -> tuple[ClickFrame, Window]:
     return frame, Window(frame, until, Settings().sweep_lookback_s * 1000)
 
 
+def clicks_of(frame: ClickFrame, win: Window, found) -> set[str]:
+    """The click ids of what a detector found (its window `rows`)."""
+    return {frame.click_ids[i] for i in win.rows[found.rows]}
+
+
 def persons_named(frame: ClickFrame, names) -> np.ndarray:
     """The frame's person ids of these source names ("a:acct7"), sorted: a campaign's holding."""
     ids = frame.names["source"].ids

@@ -9,7 +9,7 @@ import numpy as np
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import describe, find_bursts, find_campaigns
 from chalicelib.models import Click, Source
-from tests.chalicelib.detect.scenes import MINUTE, T0, UA, scene, window_of
+from tests.chalicelib.detect.scenes import MINUTE, T0, UA, clicks_of, scene, window_of
 
 CFG = Settings()
 
@@ -17,10 +17,6 @@ CFG = Settings()
 def found_in(s, until=None):
     frame, win = window_of(s, until)
     return frame, win, find_campaigns(win, CFG)
-
-
-def clicks_of(frame, win, found):
-    return {frame.click_ids[i] for i in win.rows[found.rows]}
 
 
 def test_scripted_crew_on_one_listing_is_a_campaign_with_its_band():

@@ -9,7 +9,7 @@ import numpy as np
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import distinct
 from chalicelib.detect.crews import _where_it_counts, co_clicks, core, enlist, find_crews, ties
-from tests.chalicelib.detect.scenes import MINUTE, T0, Scene, persons_named, task_group, window_of
+from tests.chalicelib.detect.scenes import MINUTE, T0, Scene, clicks_of, persons_named, task_group, window_of
 
 CFG = Settings()
 
@@ -30,7 +30,7 @@ def test_a_task_group_meeting_round_after_round_is_a_crew():
         s = task_group(seed)
         frame, win, found = crews_in(s)
         (crew,) = found
-        clicks = {frame.click_ids[i] for i in win.rows[crew.rows]}
+        clicks = clicks_of(frame, win, crew)
         # Members who joined one round are never tied (a few are enlisted), and a shopper or two who
         # came back to the same deal pages in two rounds is: most of the crew's clicks are the group's.
         assert len(clicks & s.attack) >= 0.4 * len(s.attack)
@@ -52,9 +52,7 @@ def test_members_who_joined_too_few_rounds_for_the_core_are_enlisted():
         # Three to five members a day join too few rounds to be tied to four others; no shopper
         # browsing the same shops is enlisted with them.
         assert before < after and len(after - before) >= 3 and after - before <= set(s.attackers)
-        assert {frame.click_ids[i] for i in win.rows[crew.rows]} > {
-            frame.click_ids[i] for i in win.rows[core_only.rows]
-        }
+        assert clicks_of(frame, win, crew) > clicks_of(frame, win, core_only)
 
 
 def test_enlisting_needs_meetings_in_three_shops_making_half_of_what_one_clicked():

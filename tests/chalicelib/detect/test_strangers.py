@@ -9,7 +9,7 @@ import numpy as np
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import find_bursts
 from chalicelib.detect.strangers import find_strangers
-from tests.chalicelib.detect.scenes import drip, persons_named, window_of
+from tests.chalicelib.detect.scenes import clicks_of, drip, persons_named, window_of
 
 CFG = Settings()
 NOBODY = np.empty(0, np.int32)
@@ -25,7 +25,7 @@ def test_a_slow_drip_of_new_identities_on_one_shop_is_found():
         s = drip(seed)
         frame, win, found = strangers_in(s)
         (f,) = found
-        clicks = {frame.click_ids[i] for i in win.rows[f.rows]}
+        clicks = clicks_of(frame, win, f)
         # Honest one-visit shoppers on the shop are in it too: a few, against the whole drip.
         assert clicks >= s.attack and len(clicks - s.attack) <= 6
         assert {frame.name("target", t) for t in f.targets["advertiser"]} == {"a:BIG"}
