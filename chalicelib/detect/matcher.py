@@ -128,10 +128,11 @@ class StoreCampaignMatcher(CampaignMatcher):
                     break
             if click.click_id in out:
                 continue
-            siege = self._sellers_siege_on(click) if click.listing_id in bursting else None
-            drip = self._strangers_on(click) if click.click_id in strangers else None
-            if siege or drip:
-                out[click.click_id] = siege or drip
+            found = self._sellers_siege_on(click) if click.listing_id in bursting else None
+            if found is None and click.click_id in strangers:
+                found = self._strangers_on(click)
+            if found is not None:
+                out[click.click_id] = found
         return out
 
     def _sellers_siege_on(self, click: Click) -> str | None:
