@@ -155,7 +155,9 @@ class Settings:
     member_odds: float = 19.0
     max_likelihood_ratio: float = 100.0
     # Bursts sharing this many credited sources, and this share of the smaller side, are one
-    # campaign (the same crew on its next target).
+    # campaign (the same crew on its next target). A crew continues a burst campaign only with
+    # this share of the burst side's people: on second-model day 11 a task group's crew shared
+    # 20-odd members with a siege's 350 and turned it, sellers and all, into a crew.
     link_containment: float = 0.25
     link_min_shared: int = 5
     # The prescribed stay: the shortest (log) interval holding half the cohort's stays is its

@@ -218,8 +218,12 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
     shop that a sweep went through an hour before shares a listing or two with the sweep, and its
     whole crew with its own campaign. Where a campaign found without bursts (a crew, strangers) is
     on either side, only the crew counts: the big shops a task group rotates over, or a drip
-    strikes, are other attacks' targets too. Strangers continue only strangers: one-shot
-    identities another campaign shares are its leftovers, and it stays what it was.
+    strikes, are other attacks' targets too. A crew and a burst campaign are one only when the
+    shared people are at least `link_containment` of the burst side's: a few of a task group's
+    members in a siege's campaign (the group's round went through the besieged shop) do not make
+    the siege the group's, nor give its hundreds of sellers the crew's reach. Strangers continue
+    only strangers: one-shot identities another campaign shares are its leftovers, and it stays
+    what it was.
     """
     hold = cfg.member_hold_s * 1000
     listings = set(draft.listings)
@@ -230,7 +234,12 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
             continue  # not active when this one began
         if "strangers" in (draft.found_by, c.found_by) and draft.found_by != c.found_by:
             continue
-        crew_shared = len(crew & (set(c.accounts) | set(c.devices)))
+        people = set(c.accounts) | set(c.devices)
+        crew_shared = len(crew & people)
+        if draft.found_by != c.found_by and "crew" in (draft.found_by, c.found_by):
+            burst_side = crew if draft.found_by == "bursts" else people
+            if crew_shared < cfg.link_containment * len(burst_side):
+                continue
         listings_shared = len(listings & set(c.listings))
         by_listings = listings_shared > 0 and draft.found_by == c.found_by == "bursts"
         if by_listings or crew_shared >= cfg.link_min_shared:

@@ -300,6 +300,14 @@ def test_a_crew_found_without_bursts_continues_only_a_campaign_sharing_its_crew(
     assert sweep._existing_id(draft, [siege, earlier], CFG) == "cmp-group"
     wave = campaign("", 30 * MINUTE, ["L7"], [f"s{i}" for i in range(40)])
     assert sweep._existing_id(wave, [earlier], CFG) is None
+    # A siege's campaign that took in six of the group where its round crossed the besieged
+    # shop: enough shared for bursts, too few of the siege's people for the crew to continue it.
+    mixed = campaign("cmp-siege", 0, ["L1", "L2"], [f"s{i}" for i in range(40)] + group[:6])
+    assert sweep._existing_id(draft, [mixed], CFG) is None
+    assert sweep._existing_id(campaign("", 30 * MINUTE, ["L1"], mixed.accounts), [earlier], CFG) is None
+    # The group's own burst, a few outsiders in it, is the crew's.
+    own = campaign("cmp-burst", 0, ["L2"], group[:20] + [f"s{i}" for i in range(4)])
+    assert sweep._existing_id(draft, [own], CFG) == "cmp-burst"
 
 
 def test_a_slow_drip_is_credited_once_as_strangers_on_its_shop():
