@@ -99,8 +99,10 @@ def detect(win: Window, cfg: Settings) -> list[Found]:
     those do not hold, then shops clicked by strangers outside both and outside every burst."""
     bursts = find_bursts(win, cfg) if len(win) else []
     found = find_campaigns(win, cfg, bursts)
-    found += find_crews(win, cfg, _persons(win, [f.rows for f in found]))
-    return found + find_strangers(win, cfg, _persons(win, [f.rows for f in found]), bursts)
+    held = _persons(win, [f.rows for f in found])
+    crews = find_crews(win, cfg, held)
+    held = np.union1d(held, _persons(win, [f.rows for f in crews]))
+    return found + crews + find_strangers(win, cfg, held, bursts)
 
 
 def _persons(win: Window, rows: list[np.ndarray]) -> np.ndarray:
