@@ -234,12 +234,12 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
     for c in recent:
         if c.end_ts + hold < draft.start_ts or c.start_ts > draft.end_ts:
             continue  # not active when this one began
-        if "strangers" in (draft.found_by, c.found_by) and draft.found_by != c.found_by:
-            continue
         people = set(c.accounts) | set(c.devices)
         crew_shared = len(crew & people)
-        if draft.found_by != c.found_by and "crew" in (draft.found_by, c.found_by):
-            burst_side = crew if draft.found_by == "bursts" else people
+        if draft.found_by != c.found_by:
+            if "strangers" in (draft.found_by, c.found_by):
+                continue
+            burst_side = crew if draft.found_by == "bursts" else people  # the other is a crew
             if crew_shared < cfg.link_containment * len(burst_side):
                 continue
         listings_shared = len(listings & set(c.listings))
