@@ -251,6 +251,11 @@ class Settings:
     # hot listings: second model, 2013 sweep, 2011 siege).
     pulse_min_clicks: int = 8
     pulse_min_surprise: float = 8.0
+    # Shop owners (other than the advertiser) are 3.3-4.2 % of honest clicks in both simulators,
+    # and sellers a far smaller share of a marketplace's shoppers. A bursting listing's owners
+    # are a crowd at 8 nats (pulse_min_surprise) against 5 %: 5 of 8 clicks, 7 of 20, 10 of 40;
+    # then each owner's click on it is a besieger's (2011, 2013: small sellers), swept or not.
+    pulse_owner_share: float = 0.05
     # The quiet-time rate rises at most this many times an hour: the diurnal curve climbs 1.4x
     # an hour at most, while the tail of an attack would otherwise become the next wave's baseline.
     pulse_base_growth: float = 2.0

@@ -21,6 +21,7 @@ from chalicelib.models import (
     stable_hash32,
 )
 from chalicelib.observability import logger, metrics_add, tracer
+from chalicelib.scoring import features
 from chalicelib.scoring.decide import decide, dwell_evidence
 from chalicelib.scoring.evidence import activity_entry, click_evidence
 from chalicelib.storage.base import NO_DWELL, ActivityEntry, ClickRecord, PulseEntry, Store, merge_entries
@@ -176,6 +177,7 @@ class ClickIngest:
             # Newcomers are judged by the listing's own cohort only: a head keyword or a big shop
             # brings honest newcomers to every listing a sweep or siege has barely reached.
             judges_newcomers = verdict is not None and verdict.scripted and not verdict.wide
+            owner = features.other_shop_owner(click.source, click.advertiser_id)
             evidence_of[click.click_id] = click_evidence(
                 click,
                 {kind: activity[key] for kind, key in by_kind.items()},
@@ -184,6 +186,7 @@ class ClickIngest:
                 cfg,
                 pulse=verdict.evidence() if judges_newcomers else None,
                 bursting=verdict is not None,
+                sellers_crowd=pulse.sellers_crowd(verdict, cfg) if owner and verdict is not None else None,
             )
         # A new identity on a shop that strangers are clicking is the drip's next hired click.
         strangers = {cid for cid, evidence in evidence_of.items() if evidence["fresh_source"]}
@@ -275,7 +278,12 @@ class ClickIngest:
         that a scripted attack on its keyword or shop has reached, or that bursts with too few
         stays to be judged and borrows no band, takes that verdict (`pulse.through`)."""
         entries = [
-            PulseEntry(click.ts, stable_hash32(click.click_id), NO_DWELL if dwell_ms is None else dwell_ms)
+            PulseEntry(
+                click.ts,
+                stable_hash32(click.click_id),
+                NO_DWELL if dwell_ms is None else dwell_ms,
+                features.other_shop_owner(click.source, click.advertiser_id),
+            )
             for click, dwell_ms, _ in items
         ]
         additions: dict[str, list[PulseEntry]] = {}

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from chalicelib.config import Settings
 from chalicelib.ingest import CampaignMatcher
 from chalicelib.models import Click
+from chalicelib.scoring.features import other_shop_owner
 from chalicelib.storage.base import Store
 from chalicelib.storage.campaigns import Campaign, campaign_store
 
@@ -139,8 +140,7 @@ class StoreCampaignMatcher(CampaignMatcher):
         """A sellers' siege running on the clicked listing or its shop, when a shop owner (other
         than the advertiser) clicks it while it bursts: in 2011 and 2013 the besiegers were small
         sellers, and a seller clicking the besieged shop in a wave is one the sweep has not named."""
-        seller = click.source.seller_id
-        if seller is None or seller == click.advertiser_id:
+        if not other_shop_owner(click.source, click.advertiser_id):
             return None
         found = (
             c.campaign_id

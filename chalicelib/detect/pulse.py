@@ -41,6 +41,7 @@ class Verdict:
     # Whose stays gave the band: the shop's ("a:...") or keyword's ("k:...") bursting listings,
     # or the keyword's ("q:...") or shop's ("s:...") own pulse when it is under attack.
     pooled: str | None = None
+    owners: int = 0  # of `clicks`, those by shop owners other than the advertiser
 
     @property
     def scripted(self) -> bool:
@@ -75,7 +76,7 @@ def merge(entries: list[PulseEntry], new: list[PulseEntry], keep_clicks: int, ke
     for e in new:
         old = by_click.get(e.click)
         if old is None or (old.dwell == NO_DWELL and e.dwell != NO_DWELL):
-            by_click[e.click] = PulseEntry(old.ts if old else e.ts, e.click, e.dwell)
+            by_click[e.click] = replace(e, ts=old.ts, owner=old.owner or e.owner) if old else e
     ordered = sorted(by_click.values())
     recent = set(ordered[-keep_clicks:])
     stays = [e for e in ordered if e.dwell != NO_DWELL][-keep_stays:]
@@ -168,6 +169,22 @@ def volume(pulse: ListingPulse, now: int, cfg: Settings) -> tuple[int, float]:
     return window_clicks(ts, now, cfg.burst_window_s * 1000), expected_clicks(pulse, cfg)
 
 
+def window_owners(pulse: ListingPulse, now: int, cfg: Settings) -> int:
+    """Its clicks in the window ending `now` by shop owners other than the advertiser."""
+    start = now - cfg.burst_window_s * 1000
+    return sum(1 for e in pulse.entries if e.owner and start < e.ts <= now)
+
+
+def sellers_crowd(v: Verdict, cfg: Settings) -> dict | None:
+    """Shop owners crowd the burst far beyond their share of honest clicks, and not by chance: the
+    2011 and 2013 besiegers were small sellers, a viral or pre-sale crowd is shoppers. The
+    evidence when they do, else None."""
+    surprise = float(signals.binomial_surprise(v.owners, v.clicks, cfg.pulse_owner_share))
+    if surprise < cfg.pulse_min_surprise:
+        return None
+    return {"owner_clicks": v.owners, "listing_clicks": v.clicks}
+
+
 def verdict(pulse: ListingPulse, now: int, cfg: Settings) -> Verdict | None:
     """The listing's state at `now`: None unless bursting; scripted when its stays are unnatural."""
     if not pulse.entries:
@@ -175,11 +192,12 @@ def verdict(pulse: ListingPulse, now: int, cfg: Settings) -> Verdict | None:
     clicks, expected = volume(pulse, now, cfg)
     if not bursting(clicks, expected, cfg):
         return None
+    owners = window_owners(pulse, now, cfg)
     cohort = cohort_stays(pulse, now, cfg)
     if len(cohort) < cfg.pulse_min_stays:
-        return Verdict(clicks, expected)
+        return Verdict(clicks, expected, owners=owners)
     shape, band = scripted_band(cohort, cfg)
-    return Verdict(clicks, expected, shape, band)
+    return Verdict(clicks, expected, shape, band, owners=owners)
 
 
 def keyword_key(keyword: str) -> str:
@@ -229,5 +247,5 @@ def borrow(v: Verdict, groups: list[ListingPulse], now: int, cfg: Settings) -> V
             continue
         shape, band = scripted_band(cohort, cfg)
         if band is not None:
-            return Verdict(v.clicks, v.expected, shape, band, group.key)
+            return replace(v, shape=shape, band=band, pooled=group.key)
     return v

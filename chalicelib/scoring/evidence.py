@@ -33,12 +33,14 @@ def click_evidence(
     cfg: Settings,
     pulse: dict | None = None,
     bursting: bool = False,
+    sellers_crowd: dict | None = None,
 ) -> dict:
     """Feature values for one click; `activity` and `owners` are keyed by source kind. The
     campaign it belongs to, if any, is filled in by the ingest after matching.
 
     `pulse` is the click's listing's real-time cohort verdict (chalicelib.detect.pulse), if it is
-    under a scripted attack now; `bursting`, whether it takes far more clicks than its baseline now.
+    under a scripted attack now; `bursting`, whether it takes far more clicks than its baseline now;
+    `sellers_crowd`, the shop owners crowding it (`pulse.sellers_crowd`) when the clicker is one.
     """
     me = activity_entry(click)
     windows = cfg.velocity_windows_s
@@ -80,6 +82,7 @@ def click_evidence(
         ),
         "pulse": pulse,
         "listing_bursting": bursting,
+        "sellers_crowd": sellers_crowd,
         "dwell_pattern": False,
         **dwell_evidence(click.dwell_ms, cfg),
     }

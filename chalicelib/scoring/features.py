@@ -19,6 +19,11 @@ AUTOMATION_MARKERS = ("headless", "phantomjs", "selenium", "webdriver", "puppete
 UNNAMED_BROWSER = re.compile(r"Mozilla/\d+(\.\d+)?(\s*\((?!\s*compatible\s*;)[^()]*\))?\s*", re.IGNORECASE)
 
 
+def other_shop_owner(source: Source, advertiser_id: str) -> bool:
+    """The clicker owns a shop, not the advertiser's: what the 2011 and 2013 sieges were made of."""
+    return source.seller_id is not None and source.seller_id != advertiser_id
+
+
 def window_counts(
     entries: list[ActivityEntry], ts: int, click_hash: int, windows_s: tuple[int, ...]
 ) -> list[int]:

@@ -68,11 +68,13 @@ NO_DWELL = -1
 
 @dataclass(frozen=True, order=True)
 class PulseEntry:
-    """One click on a listing: when, which click (hash), and its stay once reported."""
+    """One click on a listing: when, which click (hash), its stay once reported, and whether a shop
+    owner other than the advertiser clicked (the 2011 and 2013 besiegers were small sellers)."""
 
     ts: int
     click: int
     dwell: int = NO_DWELL
+    owner: bool = False
 
 
 @dataclass
@@ -89,30 +91,39 @@ class ListingPulse:
 Advance = Callable[[ListingPulse, list[PulseEntry]], "ListingPulse | None"]
 
 
+# A ring packed with its owner bits starts with this byte. A ring written before them starts with
+# its first click's time, a varint of several bytes whose first has the high bit set.
+PULSE_FORMAT_OWNERS = 1
+
+
 def pack_pulse(entries: Iterable[PulseEntry]) -> bytes:
     """Entries as varints: the time as a step from the previous entry's, the click hash in 4 bytes,
-    the stay + 1 (NO_DWELL is 0). Steps and stays are small, so a full ring of 80 entries packs in
-    about 800 bytes and its item costs one write unit, not two; nothing is rounded or capped."""
-    out = bytearray()
+    the stay + 1 (NO_DWELL is 0) doubled plus the owner bit. Steps and stays are small, so a full
+    ring of 80 entries packs in about 800 bytes and its item costs one write unit, not two;
+    nothing is rounded or capped."""
+    out = bytearray([PULSE_FORMAT_OWNERS])
     previous = 0
     for e in entries:
         step = e.ts - previous
         _put_varint(out, step * 2 if step >= 0 else -step * 2 - 1)  # zigzag: any order packs
         out += e.click.to_bytes(4, "big")
-        _put_varint(out, e.dwell - NO_DWELL)
+        _put_varint(out, (e.dwell - NO_DWELL) * 2 + e.owner)
         previous = e.ts
     return bytes(out)
 
 
 def unpack_pulse(blob: bytes | None) -> list[PulseEntry]:
+    """The entries `pack_pulse` packed; a ring stored before the owner bits reads as owners none."""
     entries: list[PulseEntry] = []
-    at, ts = 0, 0
+    owners = bool(blob) and blob[0] == PULSE_FORMAT_OWNERS
+    at, ts = int(owners), 0
     while blob and at < len(blob):
         zigzag, at = _get_varint(blob, at)
         ts += zigzag // 2 if zigzag % 2 == 0 else -(zigzag + 1) // 2
         click = int.from_bytes(blob[at : at + 4], "big")
-        dwell, at = _get_varint(blob, at + 4)
-        entries.append(PulseEntry(ts, click, dwell + NO_DWELL))
+        stay, at = _get_varint(blob, at + 4)
+        owner = owners and stay % 2 == 1
+        entries.append(PulseEntry(ts, click, (stay // 2 if owners else stay) + NO_DWELL, owner))
     return entries
 
 

@@ -363,3 +363,59 @@ def test_a_bursting_listing_with_too_few_stays_of_its_own_takes_its_shops_verdic
     ]
     assert len(by_shop) >= len(crew) / 2
     assert sum(map(burst_before, by_shop)) >= 10
+
+
+def test_shop_owners_are_a_crowd_at_a_share_that_falls_as_the_burst_grows():
+    def crowd_of(owners, clicks):
+        return pulse.sellers_crowd(pulse.Verdict(clicks, 0.5, owners=owners), CFG)
+
+    assert crowd_of(5, 8) == {"owner_clicks": 5, "listing_clicks": 8}
+    assert crowd_of(4, 8) is None
+    assert crowd_of(7, 20) and not crowd_of(6, 20)
+    assert crowd_of(10, 40) and not crowd_of(9, 40)
+
+
+def test_a_stay_folded_into_a_shop_owners_click_keeps_it_an_owners():
+    p = fold([PulseEntry(T0, 1, owner=True), PulseEntry(T0 + 5, 2)])
+    with_stay = pulse.advance(p, [PulseEntry(T0, 1, 9_000)], CFG)
+    assert [(e.dwell, e.owner) for e in with_stay.entries] == [(9_000, True), (NO_DWELL, False)]
+    assert pulse.window_owners(with_stay, T0 + 5, CFG) == 1
+
+
+def owners_scene(rng, owner_every):
+    """Six quiet hours on L1, then 60 clicks in 10 minutes with organic stays, every
+    `owner_every`-th by a shop owner: ids of the owners' and the others' clicks in the burst."""
+    events, _ = scene_events(rng, lambda r: 0, 0)
+    start, owners, others = T0 + 360 * MINUTE, set(), set()
+    for k in range(60):
+        ts = start + int(rng.uniform(0, 10 * MINUTE))
+        c = click(5_000 + k, ts, "L1", 2_000 + k)
+        if k % owner_every == 0:
+            c = replace(c, source=replace(c.source, seller_id=f"S{2_000 + k}"))
+        (owners if c.source.seller_id else others).add(c.click_id)
+        dwell = int(250 + 30_000 * rng.weibull(0.7))
+        events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
+    return events, owners, others
+
+
+def test_shop_owners_crowding_a_burst_are_dropped_at_click_time_before_any_sweep():
+    rng = np.random.default_rng(11)
+    events, owners, others = owners_scene(rng, 2)  # besiegers: half of them own shops
+    store = MemoryStore()
+    replay(store, events)
+    got = {r.click_id: r for r in refunds(store, "L1")}
+    live = [cid for cid in owners if cid in got and got[cid].stage == "realtime"]
+    assert len(live) >= 0.8 * len(owners)
+    assert all(got[cid].reasons == ["COORDINATED_CAMPAIGN"] and got[cid].campaign_id is None for cid in live)
+    crowd = store.get_clicks(live)[live[0]].evidence["sellers_crowd"]
+    assert crowd["owner_clicks"] >= 5 and crowd["listing_clicks"] >= 8
+    # The shoppers among them stay as they like and are no one's known members: charged.
+    assert not set(got) & others
+
+
+def test_shop_owners_shopping_a_burst_at_their_usual_share_are_charged():
+    rng = np.random.default_rng(12)
+    events, owners, _ = owners_scene(rng, 20)  # a viral crowd: one shopper in 20 owns a shop
+    store = MemoryStore()
+    replay(store, events)
+    assert not set(stages(store, "L1")) & owners

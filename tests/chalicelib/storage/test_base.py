@@ -33,10 +33,18 @@ def test_a_pulse_packs_losslessly_and_a_full_ring_fits_a_write_unit():
     ring = []
     for _ in range(80):  # the most a pulse keeps: 48 clicks and 32 stays
         ts += rnd.randrange(0, 90_000)
-        ring.append(PulseEntry(ts, rnd.randrange(2**32), rnd.choice([NO_DWELL, rnd.randrange(0, 600_000)])))
+        stay = rnd.choice([NO_DWELL, rnd.randrange(0, 600_000)])
+        ring.append(PulseEntry(ts, rnd.randrange(2**32), stay, owner=rnd.random() < 0.3))
     blob = pack_pulse(ring)
     assert unpack_pulse(blob) == ring
     assert len(blob) <= 850  # with the key and the other attributes, under DynamoDB's 1 KB unit
     odd = [PulseEntry(10**13, 2**32 - 1, 86_400_000), PulseEntry(0, 0, NO_DWELL), PulseEntry(5, 7, 0)]
     assert unpack_pulse(pack_pulse(odd)) == odd  # any order, any span, nothing capped
     assert unpack_pulse(None) == unpack_pulse(b"") == []
+
+
+def test_a_pulse_stored_before_the_owner_bits_reads_with_no_owners():
+    # Two entries as packed before the owner bits: a stay of 10 s, then a click 5 s later.
+    blob = b"\x80\xf7\xea\x8c\xdaP\x00\x00\x00\x07\x91N\x90N\x00\x00\x00\t\x00"
+    old = [PulseEntry(1386482589120, 7, 10_000), PulseEntry(1386482594120, 9, NO_DWELL)]
+    assert unpack_pulse(blob) == old
