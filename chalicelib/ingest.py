@@ -168,12 +168,14 @@ class ClickIngest:
         # there at quiet times; on any listing under a scripted attack now (the crew on a target
         # the campaign has not reached yet); and, for a crew found meeting round after round, on
         # its listings and shops, bursting or not. A shop owner on a sellers' siege's targets in
-        # its waves is the siege's, named or not.
+        # its waves is the siege's, named or not; and, before any sweep, one in a crowd of shop
+        # owners on a listing bursting or reached now.
         scripted = {key: v.band for key, v in verdicts.items() if v.band is not None}
         evidence_of = {}
         for click in clicks:
             by_kind = keys[click.click_id]
             verdict = verdicts.get(click.listing_id)
+            wave = verdict or reached.get(click.listing_id)
             # Newcomers are judged by the listing's own cohort only: a head keyword or a big shop
             # brings honest newcomers to every listing a sweep or siege has barely reached.
             judges_newcomers = verdict is not None and verdict.scripted and not verdict.wide
@@ -186,11 +188,11 @@ class ClickIngest:
                 cfg,
                 pulse=verdict.evidence() if judges_newcomers else None,
                 bursting=verdict is not None,
-                sellers_crowd=pulse.sellers_crowd(verdict, cfg) if owner and verdict is not None else None,
+                sellers_crowd=pulse.sellers_crowd(wave, cfg) if owner and wave is not None else None,
             )
         # A new identity on a shop that strangers are clicking is the drip's next hired click.
         strangers = {cid for cid, evidence in evidence_of.items() if evidence["fresh_source"]}
-        campaign_of = self.campaigns.match(clicks, verdicts.keys() | reached, scripted, strangers)
+        campaign_of = self.campaigns.match(clicks, verdicts.keys() | reached.keys(), scripted, strangers)
 
         records = []
         for click in clicks:
@@ -265,11 +267,13 @@ class ClickIngest:
             raced |= more_raced
         return out, raced
 
-    def _pulse(self, items: list[tuple[Click, int | None, int]]) -> tuple[dict[str, pulse.Verdict], set[str]]:
+    def _pulse(
+        self, items: list[tuple[Click, int | None, int]]
+    ) -> tuple[dict[str, pulse.Verdict], dict[str, pulse.Verdict]]:
         """Fold a batch's clicks and stays into their listings' pulses (one write per listing);
         returns the bursting listings as of the batch, by listing id, and the listings that a
-        burst on their keyword or shop has reached without a verdict for them. Items: click,
-        dwell, now.
+        burst on their keyword or shop has reached without a verdict for them, with that burst's
+        verdict (whose window judges a crowd of shop owners there). Items: click, dwell, now.
 
         Stays on bursting listings are pooled by shop and keyword too (one write per shop and
         keyword per batch, none while nothing bursts), and a bursting listing with too few stays
@@ -301,7 +305,7 @@ class ClickIngest:
                 additions.setdefault(key, []).append(entry)
                 now[key] = max(now.get(key, at), at)
         if not additions:
-            return {}, set()
+            return {}, {}
         cfg = self.cfg
         stored = self.store.merge_pulses(additions, lambda p, new: pulse.advance(p, new, cfg))
         verdicts = {}
@@ -314,7 +318,7 @@ class ClickIngest:
         # too (the first of its keywords in the batch under attack, else its shop), and so is a
         # bursting one with too few stays yet to be judged alone. Reached by a burst there that
         # no stays judge scripted yet, it is only reached: in the wave, not judged by it.
-        reached = set()
+        reached: dict[str, pulse.Verdict] = {}
         for listing, keys in keywords.items():
             wide = [k for k in [*keys, shops[listing]] if k in verdicts]
             own = listings.get(listing)
@@ -326,7 +330,7 @@ class ClickIngest:
             if attacked:
                 listings[listing] = pulse.through(verdicts[attacked[0]], attacked[0])
             elif own is None:
-                reached.add(listing)
+                reached[listing] = verdicts[wide[0]]
         return listings, reached
 
     def _pooled(

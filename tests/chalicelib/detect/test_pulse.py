@@ -419,3 +419,26 @@ def test_shop_owners_shopping_a_burst_at_their_usual_share_are_charged():
     store = MemoryStore()
     replay(store, events)
     assert not set(stages(store, "L1")) & owners
+
+
+def test_shop_owners_crowding_a_shop_a_few_clicks_a_listing_are_dropped_where_it_reaches():
+    """Three clicks on each of twenty listings, half by shop owners, every stay organic: no
+    listing bursts and no stays are scripted, but the shop bursts and reaches its listings, and
+    the owners' share of the shop's clicks makes the crowd."""
+    rng = np.random.default_rng(17)
+    events, n = quiet_hours(rng, shop_click, listings=20, clicks=200, regulars=60)
+    start, owners, others = T0 + 360 * MINUTE, set(), set()
+    for k in range(60):
+        ts = start + int(rng.uniform(0, 3 * MINUTE))
+        c = shop_click(n + k, ts, f"L{k % 20}", 1000 + k)
+        if k % 2 == 0:
+            c = replace(c, source=replace(c.source, seller_id=f"S{1000 + k}"))
+        (owners if c.source.seller_id else others).add(c.click_id)
+        dwell = int(250 + 30_000 * rng.weibull(0.7))
+        events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
+    store, clicks, refunded = replayed(events, owners | others)
+    live = [cid for cid in owners if cid in refunded]
+    # A quiet listing is reached at its third click (five times a floor of half a click).
+    assert len(live) >= len(owners) / 4
+    assert all(clicks[cid].evidence["sellers_crowd"]["listing_clicks"] > 3 for cid in live)
+    assert not set(refunded) & others
