@@ -38,8 +38,8 @@ def reasons_and_score(evidence: dict, cfg: Settings) -> tuple[list[str], float]:
     elif evidence.get("pulse") and evidence.get("fresh_source"):
         # An identity never seen before joining a listing under a scripted attack: the cohort's.
         fired.append((DWELL_PATTERN, cfg.weight_pulse_fresh))
-    # A shop owner in a crowd of shop owners on a bursting listing is in a lockstep cohort the
-    # pulse sees before any sweep names it.
+    # A shop owner in a crowd of shop owners on a listing bursting (or reached by its shop's or
+    # keyword's burst) is in a lockstep cohort the pulse sees before any sweep names it.
     if evidence.get("campaign_id") or evidence.get("sellers_crowd"):
         fired.append((COORDINATED_CAMPAIGN, cfg.weight_campaign))
     rivals = evidence.get("rival") or []
