@@ -382,20 +382,27 @@ def test_a_stay_folded_into_a_shop_owners_click_keeps_it_an_owners():
     assert pulse.window_owners(with_stay, T0 + 5, CFG) == 1
 
 
-def owners_scene(rng, owner_every):
-    """Six quiet hours on L1, then 60 clicks in 10 minutes with organic stays, every
-    `owner_every`-th by a shop owner: ids of the owners' and the others' clicks in the burst."""
-    events, _ = scene_events(rng, lambda r: 0, 0)
-    start, owners, others = T0 + 360 * MINUTE, set(), set()
+def owners_wave(rng, make_click, n, listings, minutes, owner_every):
+    """60 clicks over `listings` in turn, within `minutes` of the end of the six quiet hours, with
+    organic stays, every `owner_every`-th by a shop owner; click numbers and people from `n`: the
+    events, and the ids of the owners' and the others' clicks."""
+    events, start, owners, others = [], T0 + 360 * MINUTE, set(), set()
     for k in range(60):
-        ts = start + int(rng.uniform(0, 10 * MINUTE))
-        c = click(5_000 + k, ts, "L1", 2_000 + k)
+        ts = start + int(rng.uniform(0, minutes * MINUTE))
+        c = make_click(n + k, ts, listings[k % len(listings)], n + k)
         if k % owner_every == 0:
-            c = replace(c, source=replace(c.source, seller_id=f"S{2_000 + k}"))
+            c = replace(c, source=replace(c.source, seller_id=f"S{n + k}"))
         (owners if c.source.seller_id else others).add(c.click_id)
         dwell = int(250 + 30_000 * rng.weibull(0.7))
         events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
     return events, owners, others
+
+
+def owners_scene(rng, owner_every):
+    """Six quiet hours on L1, then 60 clicks on it in 10 minutes (`owners_wave`)."""
+    events, _ = scene_events(rng, lambda r: 0, 0)
+    wave, owners, others = owners_wave(rng, click, 5_000, ["L1"], 10, owner_every)
+    return events + wave, owners, others
 
 
 def test_shop_owners_crowding_a_burst_are_dropped_at_click_time_before_any_sweep():
@@ -427,16 +434,8 @@ def test_shop_owners_crowding_a_shop_a_few_clicks_a_listing_are_dropped_where_it
     the owners' share of the shop's clicks makes the crowd."""
     rng = np.random.default_rng(17)
     events, n = quiet_hours(rng, shop_click, listings=20, clicks=200, regulars=60)
-    start, owners, others = T0 + 360 * MINUTE, set(), set()
-    for k in range(60):
-        ts = start + int(rng.uniform(0, 3 * MINUTE))
-        c = shop_click(n + k, ts, f"L{k % 20}", 1000 + k)
-        if k % 2 == 0:
-            c = replace(c, source=replace(c.source, seller_id=f"S{1000 + k}"))
-        (owners if c.source.seller_id else others).add(c.click_id)
-        dwell = int(250 + 30_000 * rng.weibull(0.7))
-        events += [(ts, 0, c), (ts + dwell, 1, (c.click_id, dwell))]
-    store, clicks, refunded = replayed(events, owners | others)
+    wave, owners, others = owners_wave(rng, shop_click, n + 1_000, [f"L{i}" for i in range(20)], 3, 2)
+    store, clicks, refunded = replayed(events + wave, owners | others)
     live = [cid for cid in owners if cid in refunded]
     # A quiet listing is reached at its third click (five times a floor of half a click).
     assert len(live) >= len(owners) / 4
