@@ -68,6 +68,7 @@ EVIDENCE_DEFAULTS = {
     "fresh_source": False,
     "pulse": None,
     "listing_bursting": False,
+    "sellers_crowd": None,
     "dwell_pattern": False,
     "dwell_ms": None,
     "short_dwell": False,
