@@ -251,8 +251,8 @@ def score(day: SimDay, run: Run) -> dict:
         # The part refunded as a campaign's: what the campaign detection costs honest traffic,
         # apart from the per-click rules (duplicates, sub-second stays, rivals, agents).
         "legit_refunded_by_campaigns": {g: _share(campaign[g], spend[g]) for g in LEGIT},
-        # The part refunded only as a re-click within the duplicate window: one visit is billed
-        # once, whoever clicks (an honest back-button re-click included).
+        # The part refunded only as a second click within the duplicate window: a double click
+        # is billed once, whoever makes it (an honest back-button re-click after a short stay too).
         "legit_refunded_as_duplicates": {g: _share(duplicate[g], spend[g]) for g in LEGIT},
         "fraud_spend_cny": round(spend["fraud"] / 1e6),
         "attacks": [],

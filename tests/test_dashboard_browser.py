@@ -194,9 +194,9 @@ def seed(url: str) -> dict:
             clicks.append(click(n, ts, user_agent=agent))
         elif kind < 0.40:  # a rival seller's accounts, again and again on S1's listings
             clicks.append(click(n, ts, account_id=rng.choice(("rival-1", "rival-2")), device_id="rival-dev"))
-        elif kind < 0.48:  # the same shopper opening the same listing twice
+        elif kind < 0.48:  # the same shopper tapping the same listing twice
             first = click(n, ts)
-            again = {**first, "click_id": f"bt-{n}-again", "ts": ts + 30_000}  # within the minute
+            again = {**first, "click_id": f"bt-{n}-again", "ts": ts + 4_000}  # a double tap
             clicks += [first, again]
         else:
             clicks.append(click(n, ts))

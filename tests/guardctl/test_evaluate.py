@@ -193,7 +193,7 @@ def test_a_day_without_labels_is_refused_by_name(tmp_path):
         evaluate.run_file(str(path), Settings())
 
 
-def test_an_honest_re_click_within_the_window_is_refunded_and_reported_as_a_duplicate():
+def test_an_honest_double_click_is_refunded_and_reported_as_a_duplicate():
     source = {
         "ip": "10.0.0.1",
         "device_id": "d1",
@@ -203,7 +203,7 @@ def test_an_honest_re_click_within_the_window_is_refunded_and_reported_as_a_dupl
     base = {"advertiser_id": "S1", "listing_id": "L1", "cost_micros": 1_000_000, "currency": "CNY"}
     events = [
         {"type": "click", "ts_ms": ts, "click": {**base, "click_id": cid, "ts": ts, "source": source}}
-        for cid, ts in (("c1", 1_700_000_000_000), ("c2", 1_700_000_020_000))
+        for cid, ts in (("c1", 1_700_000_000_000), ("c2", 1_700_000_002_000))
     ]
     labels = {cid: {"fraud": False, "traffic": "organic", "attack_id": None} for cid in ("c1", "c2")}
     day = SimDay(SimConfig(), {}, events, labels, [])
