@@ -193,7 +193,9 @@ class Settings:
     # there; meeting again on another listing more than 20 minutes later is a second round.
     # Everyone in a crew is tied that way to at least 4 others in it, and a crew is at least as
     # many people as a burst. Chosen on the second model's days 1-4: task-group members made
-    # 37-53 of each day's 4-core, honest shoppers 0-2 (day 6 kept out).
+    # 37-53 of each day's 4-core, honest shoppers 0-2 (day 6 kept out). 3 named the second
+    # model's crews 7-39 minutes sooner, but tied 34 shoppers of our pre-sale evening into a crew
+    # (tuning seed 2: surge refunded 0.07 -> 1.76 %; QUALITY.md, "Tied to three").
     crew_co_click_s: int = 600
     crew_round_gap_s: int = 1200
     crew_core_degree: int = 4
