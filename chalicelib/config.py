@@ -187,6 +187,16 @@ class Settings:
     # 54-64 % (day 3's at 49.6 %); our simulator's check seed 4 at 30 % and 0 % (its crowds bring
     # buyers along).
     sellers_siege_share: float = 0.5
+    # A crew moves on together: a keyword sweep takes keyword after keyword, a few clicks on each
+    # listing of its results page, so nothing bursts in the next keyword's first minutes. While a
+    # campaign runs, this many of its members, each with at least `crew_repeat_clicks` clicks on
+    # its listings before (a shopper taken for a member clicked one once), on one keyword it has
+    # not reached, within a burst window, make it the crew's next keyword: their clicks there are
+    # dropped. Chosen offline on the second model's days 1, 6, 8, 12 and our seeds 41, 53
+    # (QUALITY.md, "The crew's next keyword"): 5 members stopped less, one earlier click took
+    # honest shoppers named members. No other values were run in code.
+    crew_next_keyword_members: int = 3
+    crew_repeat_clicks: int = 2
     # Crews that never burst (chalicelib/detect/crews.py): a paid task group's leader posts tasks
     # on shops and its members do a few each within minutes (seed 002, 2017; the second traffic
     # model posts a list every 20-35 minutes). Two members on one listing within 10 minutes met

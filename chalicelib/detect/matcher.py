@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from chalicelib.config import Settings
+from chalicelib.detect import trail
 from chalicelib.ingest import CampaignMatcher
-from chalicelib.models import Click
+from chalicelib.models import Click, stable_hash32
+from chalicelib.scoring.evidence import activity_entry
 from chalicelib.scoring.features import other_shop_owner
-from chalicelib.storage.base import Store
+from chalicelib.storage.base import NO_DWELL, ActivityEntry, PulseEntry, Store
 from chalicelib.storage.campaigns import Campaign, campaign_store
 
 
@@ -63,6 +65,7 @@ class StoreCampaignMatcher(CampaignMatcher):
         self._listings: dict[str, list[Campaign]] = {}
         self._sellers_sieges: list[Campaign] = []
         self._strangers: dict[str, list[Campaign]] = {}  # strangers' campaigns by shop
+        self._listing_hashes: dict[str, frozenset[int]] = {}  # by campaign, for `trail.repeat_clicks`
 
     def _load(self, ts: int) -> None:
         self._members = {}
@@ -104,16 +107,19 @@ class StoreCampaignMatcher(CampaignMatcher):
         bursting: Collection[str] = (),
         scripted: dict[str, tuple[float, float]] | None = None,
         strangers: Collection[str] = (),
+        history: dict[str, list[ActivityEntry]] | None = None,
     ) -> dict[str, str]:
         """Clicks of a campaign's members while it is active: on its targets while they burst
         (`bursting`: listing ids bursting, or reached by a burst on their keyword or shop), on a
         listing under a scripted attack now by the campaign's own script (`scripted`: the
         pulse's band per listing; a crew that comes back arrives in numbers and stays as it was
-        told, anywhere), and on the listings and shops of a campaign found without bursts,
-        bursting or not. Also a shop owner's click on a sellers' siege's targets while they
-        burst, and a new identity's click (`strangers`: click ids) on a shop that strangers are
-        clicking."""
+        told, anywhere), on a keyword it has not reached that its members are arriving on
+        together (the crew's next keyword; `history`: each click's source's recent clicks), and
+        on the listings and shops of a campaign found without bursts, bursting or not. Also a
+        shop owner's click on a sellers' siege's targets while they burst, and a new identity's
+        click (`strangers`: click ids) on a shop that strangers are clicking."""
         scripted = scripted or {}
+        moving = self._next_keyword(clicks, history or {})
         out = {}
         for click in clicks:
             for c in sorted(self._campaigns_of(click).values(), key=lambda c: c.campaign_id):
@@ -124,6 +130,7 @@ class StoreCampaignMatcher(CampaignMatcher):
                     reach = (click.listing_id in bursting and on_target(c, click)) or (
                         band is not None and same_script(c, band)
                     )
+                reach = reach or c.campaign_id in moving.get(click.click_id, ())
                 if reach and self._running(c, click.ts):
                     out[click.click_id] = c.campaign_id
                     break
@@ -135,6 +142,52 @@ class StoreCampaignMatcher(CampaignMatcher):
             if found is not None:
                 out[click.click_id] = found
         return out
+
+    def _next_keyword(
+        self, clicks: list[Click], history: dict[str, list[ActivityEntry]]
+    ) -> dict[str, set[str]]:
+        """Per click, the running campaigns whose members who clicked their listings before, this
+        click's source among them, are on its keyword in numbers now, a keyword the campaign has
+        not reached: the crew's next keyword. Their trails are written only for such members'
+        clicks (one write per campaign and keyword per batch), so honest traffic writes none."""
+        cfg = self.cfg
+        additions: dict[str, list[PulseEntry]] = {}
+        now: dict[str, int] = {}
+        on_trail: dict[str, list[tuple[str, str]]] = {}  # click id -> (campaign id, trail key)
+        for click in clicks:
+            if click.keyword is None:
+                continue
+            this = activity_entry(click)
+            for c in self._campaigns_of(click).values():
+                if click.keyword in c.keywords:
+                    continue  # reached already: its members shop there too, matched while it bursts
+                earlier = trail.repeat_clicks(history.get(click.click_id, ()), self._hashes(c), this)
+                if not self._running(c, click.ts) or earlier < cfg.crew_repeat_clicks:
+                    continue
+                key = trail.trail_key(c.campaign_id, click.keyword)
+                member = stable_hash32(member_keys(click)[0])
+                additions.setdefault(key, []).append(PulseEntry(click.ts, member, NO_DWELL, False))
+                now[key] = max(now.get(key, click.ts), click.ts)
+                on_trail.setdefault(click.click_id, []).append((c.campaign_id, key))
+        if not additions:
+            return {}
+        trails = self.store.merge_pulses(
+            additions, lambda t, new: trail.advance(t, new, cfg.pulse_keep_clicks)
+        )
+        window = cfg.burst_window_s * 1000
+        return {
+            click_id: {
+                campaign_id
+                for campaign_id, key in pairs
+                if trail.members_within(trails[key], now[key], window) >= cfg.crew_next_keyword_members
+            }
+            for click_id, pairs in on_trail.items()
+        }
+
+    def _hashes(self, c: Campaign) -> frozenset[int]:
+        if c.campaign_id not in self._listing_hashes:
+            self._listing_hashes[c.campaign_id] = frozenset(stable_hash32(x) for x in c.listings)
+        return self._listing_hashes[c.campaign_id]
 
     def _sellers_siege_on(self, click: Click) -> str | None:
         """A sellers' siege running on the clicked listing or its shop, when a shop owner (other

@@ -44,7 +44,7 @@ from chalicelib.storage.base import (
 # Standard retry mode backs off on throttling; past it the client gets a 503 and retries itself.
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 META_KEY = "meta#newest_event"
-PULSE_PREFIX = "pulse#"  # pulses (listings l:, shop and keyword pools a:, k:) live in the sources table
+PULSE_PREFIX = "pulse#"  # pulses (listings l:, pools a: k: q: s:, crews' trails c:) in the sources table
 MAX_MERGE_ATTEMPTS = 8
 MAX_BATCH_ATTEMPTS = 8
 PUT_WORKERS = 16

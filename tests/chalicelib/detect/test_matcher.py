@@ -234,3 +234,55 @@ def test_a_members_click_is_dropped_where_the_next_wave_on_its_shop_reaches_thou
     assert got[in_wave.click_id].decision == "drop"
     assert got[in_wave.click_id].campaign_id == "cmp-siege"
     assert got[in_wave.click_id].evidence["listing_bursting"] is False
+
+
+def test_a_crews_members_arriving_together_on_its_next_keyword_are_dropped_though_nothing_bursts(store):
+    """A keyword sweep's crew moves on to a keyword the campaign has not reached: one click each
+    on three listings of its results page, so nothing bursts and no stay is known. Three members
+    who clicked the campaign's listings before are dropped there; two are not enough, nor a
+    shopper taken for a member (one click on them before), nor the crew on the campaign's own
+    keyword at a quiet time, nor anyone once the campaign stopped."""
+    end = T0 + 30 * MINUTE
+    crew = [f"m-{k}" for k in range(4)]
+    campaign_store(store).merge(
+        Campaign(
+            "cmp-sweep",
+            "keyword:kwA",
+            T0,
+            end,
+            end,
+            listings=["LA1", "LA2"],
+            advertisers=["SA1", "SA2"],
+            keywords=["kwA"],
+            accounts=[*crew, "shopper"],
+        )
+    )
+
+    def click(click_id, ts, listing, account, keyword):
+        source = Source(ip="10.1.1.1", user_agent=UA, account_id=account)
+        return Click(click_id, ts, "S" + listing[1:], listing, 1_000_000, source, keyword=keyword)
+
+    ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+    before = [
+        click(f"{a}-{n}", T0 + n * MINUTE, n and "LA2" or "LA1", a, "kwA") for a in crew for n in (0, 1)
+    ]
+    ingest.score_clicks([*before, click("shopper-0", T0, "LA1", "shopper", "kwA")])
+
+    def on_next(accounts, keyword, at):
+        clicks = [
+            click(f"{a}-{keyword}", at + k * 1000, f"L{keyword}{k}", a, keyword)
+            for k, a in enumerate(accounts)
+        ]
+        fresh = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+        return {d.click_id: d.decision for d in fresh.score_clicks(clicks)}
+
+    at = end + 10 * MINUTE
+    got = on_next([*crew[:3], "shopper"], "kwC", at)
+    assert got == {"m-0-kwC": "drop", "m-1-kwC": "drop", "m-2-kwC": "drop", "shopper-kwC": "charge"}
+    assert store.get_clicks(["m-0-kwC"])["m-0-kwC"].campaign_id == "cmp-sweep"
+    assert set(on_next(crew[:2], "kwD", at).values()) == {"charge"}
+    # On a keyword the campaign has reached, its members are matched only while a listing bursts:
+    # regulars of a swept keyword are taken for members, and shop there.
+    assert set(on_next(crew[:3], "kwA", at).values()) == {"charge"}
+    late = end + CFG.member_hold_s * 1000 + MINUTE
+    assert set(on_next(crew[:3], "kwE", late).values()) == {"charge"}
