@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 
 from chalicelib.config import Settings
@@ -75,13 +75,13 @@ class CampaignMatcher:
         bursting: Collection[str] = (),
         scripted: dict[str, tuple[float, float]] | None = None,
         strangers: Collection[str] = (),
-        history: dict[str, list[ActivityEntry]] | None = None,
+        history: Callable[[Click], Iterable[ActivityEntry]] | None = None,
     ) -> dict[str, str]:
         """Clicks of active campaigns' members on their targets (those of a burst campaign while
         they are in `bursting`: bursting, or reached by a burst on their keyword or shop), or on
         a listing in `scripted` (under a scripted attack now, by the pulse; the value is its
-        band), or on a keyword many of its members are arriving on (`history`: each click's
-        source's recent clicks, by click id), shop owners' clicks on a sellers' siege's bursting
+        band), or on a keyword many of its members are arriving on (`history`: a click's
+        source's recent clicks), shop owners' clicks on a sellers' siege's bursting
         targets, and clicks by new identities (`strangers`, click ids) on a shop strangers are
         clicking: campaign id per click."""
         return {}
@@ -194,12 +194,11 @@ class ClickIngest:
             )
         # A new identity on a shop that strangers are clicking is the drip's next hired click.
         strangers = {cid for cid, evidence in evidence_of.items() if evidence["fresh_source"]}
-        # A person's recent clicks, under their device and account: who clicked a campaign's listings.
-        people = {c.click_id: [keys[c.click_id].get(k) for k in ("device", "account")] for c in clicks}
-        history = {
-            cid: list({e.click: e for key in own for e in activity.get(key, ())}.values())
-            for cid, own in people.items()
-        }
+
+        def history(click: Click) -> Iterable[ActivityEntry]:
+            """A person's recent clicks, under their device and account (read for members only)."""
+            return (e for k in ("device", "account") for e in activity.get(keys[click.click_id].get(k), ()))
+
         campaign_of = self.campaigns.match(
             clicks, verdicts.keys() | reached.keys(), scripted, strangers, history
         )

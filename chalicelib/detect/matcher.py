@@ -6,7 +6,7 @@ recent, then indexed by member identity and by target, so each click costs a few
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable
 
 from chalicelib.config import Settings
 from chalicelib.detect import trail
@@ -107,7 +107,7 @@ class StoreCampaignMatcher(CampaignMatcher):
         bursting: Collection[str] = (),
         scripted: dict[str, tuple[float, float]] | None = None,
         strangers: Collection[str] = (),
-        history: dict[str, list[ActivityEntry]] | None = None,
+        history: Callable[[Click], Iterable[ActivityEntry]] | None = None,
     ) -> dict[str, str]:
         """Clicks of a campaign's members while it is active: on its targets while they burst
         (`bursting`: listing ids bursting, or reached by a burst on their keyword or shop), on a
@@ -119,7 +119,7 @@ class StoreCampaignMatcher(CampaignMatcher):
         shop owner's click on a sellers' siege's targets while they burst, and a new identity's
         click (`strangers`: click ids) on a shop that strangers are clicking."""
         scripted = scripted or {}
-        moving = self._next_keyword(clicks, history or {})
+        moving = self._next_keyword(clicks, history or (lambda click: ()))
         out = {}
         for click in clicks:
             for c in sorted(self._campaigns_of(click).values(), key=lambda c: c.campaign_id):
@@ -144,7 +144,7 @@ class StoreCampaignMatcher(CampaignMatcher):
         return out
 
     def _next_keyword(
-        self, clicks: list[Click], history: dict[str, list[ActivityEntry]]
+        self, clicks: list[Click], history: Callable[[Click], Iterable[ActivityEntry]]
     ) -> dict[str, set[str]]:
         """Per click, the running campaigns whose members who clicked their listings before, this
         click's source among them, are on its keyword in numbers now, a keyword the campaign has
@@ -155,17 +155,22 @@ class StoreCampaignMatcher(CampaignMatcher):
         now: dict[str, int] = {}
         on_trail: dict[str, list[tuple[str, str]]] = {}  # click id -> (campaign id, trail key)
         for click in clicks:
-            if click.keyword is None:
+            # On a keyword it has reached, its members shop there too: matched while it bursts.
+            campaigns = [
+                c
+                for c in self._campaigns_of(click).values()
+                if click.keyword is not None
+                and click.keyword not in c.keywords
+                and self._running(c, click.ts)
+            ]
+            if not campaigns:
                 continue
-            this = activity_entry(click)
-            for c in self._campaigns_of(click).values():
-                if click.keyword in c.keywords:
-                    continue  # reached already: its members shop there too, matched while it bursts
-                earlier = trail.repeat_clicks(history.get(click.click_id, ()), self._hashes(c), this)
-                if not self._running(c, click.ts) or earlier < cfg.crew_repeat_clicks:
+            this, recent = activity_entry(click), list(history(click))
+            member = stable_hash32(member_keys(click)[0])
+            for c in campaigns:
+                if trail.repeat_clicks(recent, self._hashes(c), this) < cfg.crew_repeat_clicks:
                     continue
                 key = trail.trail_key(c.campaign_id, click.keyword)
-                member = stable_hash32(member_keys(click)[0])
                 additions.setdefault(key, []).append(PulseEntry(click.ts, member, NO_DWELL, False))
                 now[key] = max(now.get(key, click.ts), click.ts)
                 on_trail.setdefault(click.click_id, []).append((c.campaign_id, key))
