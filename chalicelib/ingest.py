@@ -23,7 +23,7 @@ from chalicelib.models import (
 from chalicelib.observability import logger, metrics_add, tracer
 from chalicelib.scoring import features
 from chalicelib.scoring.decide import decide, dwell_evidence
-from chalicelib.scoring.evidence import activity_entry, click_evidence
+from chalicelib.scoring.evidence import PERSON_KINDS, activity_entry, click_evidence
 from chalicelib.storage.base import NO_DWELL, ActivityEntry, ClickRecord, PulseEntry, Store, merge_entries
 from chalicelib.timefmt import now_ms
 
@@ -197,7 +197,7 @@ class ClickIngest:
 
         def history(click: Click) -> Iterable[ActivityEntry]:
             """A person's recent clicks, under their device and account (read for members only)."""
-            return (e for k in ("device", "account") for e in activity.get(keys[click.click_id].get(k), ()))
+            return (e for k in PERSON_KINDS for e in activity.get(keys[click.click_id].get(k), ()))
 
         campaign_of = self.campaigns.match(
             clicks, verdicts.keys() | reached.keys(), scripted, strangers, history

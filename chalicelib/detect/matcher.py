@@ -119,10 +119,11 @@ class StoreCampaignMatcher(CampaignMatcher):
         shop owner's click on a sellers' siege's targets while they burst, and a new identity's
         click (`strangers`: click ids) on a shop that strangers are clicking."""
         scripted = scripted or {}
-        moving = self._next_keyword(clicks, history or (lambda click: ()))
+        campaigns_of = {click.click_id: self._campaigns_of(click) for click in clicks}
+        moving = self._next_keyword(clicks, campaigns_of, history or (lambda click: ()))
         out = {}
         for click in clicks:
-            for c in sorted(self._campaigns_of(click).values(), key=lambda c: c.campaign_id):
+            for c in sorted(campaigns_of[click.click_id].values(), key=lambda c: c.campaign_id):
                 band = scripted.get(click.listing_id)
                 if c.found_by != "bursts":
                     reach = on_listings_or_shops(c, click)
@@ -144,7 +145,10 @@ class StoreCampaignMatcher(CampaignMatcher):
         return out
 
     def _next_keyword(
-        self, clicks: list[Click], history: Callable[[Click], Iterable[ActivityEntry]]
+        self,
+        clicks: list[Click],
+        campaigns_of: dict[str, dict[str, Campaign]],
+        history: Callable[[Click], Iterable[ActivityEntry]],
     ) -> dict[str, set[str]]:
         """Per click, the running campaigns whose members who clicked their listings before, this
         click's source among them, are on its keyword in numbers now, a keyword the campaign has
@@ -155,13 +159,13 @@ class StoreCampaignMatcher(CampaignMatcher):
         now: dict[str, int] = {}
         on_trail: dict[str, list[tuple[str, str]]] = {}  # click id -> (campaign id, trail key)
         for click in clicks:
+            if click.keyword is None:
+                continue
             # On a keyword it has reached, its members shop there too: matched while it bursts.
             campaigns = [
                 c
-                for c in self._campaigns_of(click).values()
-                if click.keyword is not None
-                and click.keyword not in c.keywords
-                and self._running(c, click.ts)
+                for c in campaigns_of[click.click_id].values()
+                if click.keyword not in c.keywords and self._running(c, click.ts)
             ]
             if not campaigns:
                 continue
