@@ -41,7 +41,9 @@ class Settings:
     # back-button re-clicks come 1.5-20 s after the stay ends: a minute refunded 1.9-2.8 % of its
     # organic spend, 10 s 0.3-0.7 %, with the same fraud refunded; on our own simulator's days it
     # cost 0.26 points of fraud refunded. A crew that comes back is the cohort tests' business,
-    # not this rule's (docs/QUALITY.md, "A duplicate is a double click").
+    # not this rule's (docs/QUALITY.md, "A duplicate is a double click"). Within the window, a
+    # click after the first one's reported stay (of short_dwell_ms or more) has ended is a second
+    # visit too (QUALITY.md, "Back after a stay").
     duplicate_window_s: int = 10
 
     # --- bot agents ---

@@ -164,7 +164,7 @@ class ClickIngest:
         seller_ids |= {c.source.seller_id for c in clicks if c.source.seller_id}
         seller_ids |= {o for owners in owners_by_key.values() for o in owners}
         profiles = self.store.get_sellers(seller_ids)
-        verdicts, reached = self._pulse([(c, c.dwell_ms, c.ts) for c in clicks])
+        verdicts, reached, rings = self._pulse([(c, c.dwell_ms, c.ts) for c in clicks])
         # A campaign's member is dropped on its targets while they burst again, or while a wave on
         # their shop or keyword reaches them (the crew's next wave), not for their own shopping
         # there at quiet times; on any listing under a scripted attack now (the crew on a target
@@ -191,6 +191,7 @@ class ClickIngest:
                 pulse=verdict.evidence() if judges_newcomers else None,
                 bursting=verdict is not None,
                 sellers_crowd=pulse.sellers_crowd(wave, cfg) if owner and wave is not None else None,
+                listing_ring=rings.get(click.listing_id),
             )
         # A new identity on a shop that strangers are clicking is the drip's next hired click.
         strangers = {cid for cid, evidence in evidence_of.items() if evidence["fresh_source"]}
@@ -278,11 +279,13 @@ class ClickIngest:
 
     def _pulse(
         self, items: list[tuple[Click, int | None, int]]
-    ) -> tuple[dict[str, pulse.Verdict], dict[str, pulse.Verdict]]:
+    ) -> tuple[dict[str, pulse.Verdict], dict[str, pulse.Verdict], dict[str, list[PulseEntry]]]:
         """Fold a batch's clicks and stays into their listings' pulses (one write per listing);
-        returns the bursting listings as of the batch, by listing id, and the listings that a
+        returns the bursting listings as of the batch, by listing id, the listings that a
         burst on their keyword or shop has reached without a verdict for them, with that burst's
-        verdict (whose window judges a crowd of shop owners there). Items: click, dwell, now.
+        verdict (whose window judges a crowd of shop owners there), and each listing's recent
+        clicks and stays (a click again after a reported stay is a second visit). Items: click,
+        dwell, now.
 
         Stays on bursting listings are pooled by shop and keyword too (one write per shop and
         keyword per batch, none while nothing bursts), and a bursting listing with too few stays
@@ -314,7 +317,7 @@ class ClickIngest:
                 additions.setdefault(key, []).append(entry)
                 now[key] = max(now.get(key, at), at)
         if not additions:
-            return {}, {}
+            return {}, {}, {}
         cfg = self.cfg
         stored = self.store.merge_pulses(additions, lambda p, new: pulse.advance(p, new, cfg))
         verdicts = {}
@@ -340,7 +343,8 @@ class ClickIngest:
                 listings[listing] = pulse.through(verdicts[attacked[0]], attacked[0])
             elif own is None:
                 reached[listing] = verdicts[wide[0]]
-        return listings, reached
+        rings = {listing: stored["l:" + listing].entries for listing in keywords}
+        return listings, reached, rings
 
     def _pooled(
         self,
@@ -402,7 +406,7 @@ class ClickIngest:
             record = stored.get(click_id)
             if record and record.click and record.dwell_ms is None:
                 first.setdefault(click_id, (record.click, dwell_ms, record.click.ts + dwell_ms))
-        verdicts, _ = self._pulse(list(first.values()))
+        verdicts, _, _ = self._pulse(list(first.values()))
         # Those with a dwell already are duplicates, which heal a refund cut off: looked up at once.
         self._heal_refunds(r for r in stored.values() if r.dwell_ms is not None)
         results = []

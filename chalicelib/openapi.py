@@ -337,8 +337,10 @@ def _schemas() -> dict:
             "description": (
                 "The feature values behind the score, as the scoring recorded them. Keys may be added "
                 "in later versions; among them: `velocity` (clicks per source kind per window in "
-                "seconds), `velocity_exceeded`, `duplicate`, `seconds_since_same_listing`, `bot_agent` "
-                "(why the agent is not a person, or null), `rival` (which seller, via what, which "
+                "seconds), `velocity_exceeded`, `duplicate`, `seconds_since_same_listing`, "
+                "`earlier_stay_ms` (the reported stay of that earlier click, within the duplicate "
+                "window), `bot_agent` (why the agent is not a person, or null), `rival` (which "
+                "seller, via what, which "
                 "categories), `dwell_ms`, `short_dwell`, `dwell_pattern`, `campaign_id`."
             ),
             "properties": {

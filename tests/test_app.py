@@ -168,6 +168,21 @@ def test_a_double_click_is_dropped_and_a_shopper_back_after_reading_is_charged(c
     assert results[1]["reasons"] == ["DUPLICATE_CLICK"]
 
 
+def test_a_click_again_after_a_reported_stay_is_a_second_visit(client, adserver):
+    source = {"ip": "1.2.3.4", "device_id": "d1", "account_id": "a1"}
+    post(client, "/v1/clicks", {"clicks": [make_click(1, source=source)]}, adserver)
+    dwell(client, adserver, ("c-1", 4000))  # read for 4 s, then the back button
+    back = make_click(2, source=source, ts=BASE_TS + 1000 + 6000)  # 6 s after the first click
+    (result,) = post(client, "/v1/clicks", {"clicks": [back]}, adserver).json_body["results"]
+    assert result["decision"] == "charge"
+    evidence = client.http.get("/v1/clicks/c-2", headers=adserver).json_body["evidence"]
+    assert (evidence["seconds_since_same_listing"], evidence["earlier_stay_ms"]) == (6.0, 4000)
+    assert evidence["duplicate"] is False
+    inside = make_click(3, source=source, ts=BASE_TS + 7000 + 2000)  # c-2's stay not reported
+    (result,) = post(client, "/v1/clicks", {"clicks": [inside]}, adserver).json_body["results"]
+    assert (result["decision"], result["reasons"]) == ("drop", ["DUPLICATE_CLICK"])
+
+
 def test_device_velocity_is_dropped_across_batches(client, adserver):
     source = {"ip": "1.2.3.4", "device_id": "fast", "account_id": "a1"}
     for i in range(10):

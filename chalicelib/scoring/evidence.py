@@ -6,7 +6,7 @@ from chalicelib.config import Settings
 from chalicelib.models import Click, SellerProfile, stable_hash32
 from chalicelib.scoring import features
 from chalicelib.scoring.decide import dwell_evidence
-from chalicelib.storage.base import ActivityEntry
+from chalicelib.storage.base import ActivityEntry, PulseEntry
 
 VELOCITY_KINDS = ("device", "account", "ip", "subnet")
 # Duplicates are judged per person: the device, else the account, else the ip.
@@ -34,13 +34,15 @@ def click_evidence(
     pulse: dict | None = None,
     bursting: bool = False,
     sellers_crowd: dict | None = None,
+    listing_ring: list[PulseEntry] | None = None,
 ) -> dict:
     """Feature values for one click; `activity` and `owners` are keyed by source kind. The
     campaign it belongs to, if any, is filled in by the ingest after matching.
 
     `pulse` is the click's listing's real-time cohort verdict (chalicelib.detect.pulse), if it is
     under a scripted attack now; `bursting`, whether it takes far more clicks than its baseline now;
-    `sellers_crowd`, the shop owners crowding it (`pulse.sellers_crowd`) when the clicker is one.
+    `sellers_crowd`, the shop owners crowding it (`pulse.sellers_crowd`) when the clicker is one;
+    `listing_ring`, the listing's recent clicks and their reported stays (its pulse's entries).
     """
     me = activity_entry(click)
     windows = cfg.velocity_windows_s
@@ -58,7 +60,13 @@ def click_evidence(
         velocity[kind] = {str(w): c for w, c in zip(windows, counts, strict=True)}
         exceeded += [f"{kind}:{w}s" for w in features.exceeded_windows(counts, limits[kind], windows)]
     person = next((k for k in DUPLICATE_KINDS if k in activity), "ip")
-    since = features.seconds_since_same_listing(activity[person], click.ts, me.click, me.listing)
+    earlier = features.last_same_listing(activity[person], click.ts, me.click, me.listing)
+    since = None if earlier is None else (click.ts - earlier.ts) / 1000
+    duplicate = since is not None and since <= cfg.duplicate_window_s
+    repeat_stay = None
+    if duplicate:  # unless it is a shopper back from the page: a second visit
+        repeat_stay = features.reported_stay(listing_ring or [], earlier.click)
+        duplicate = not features.back_after_stay(earlier.ts, repeat_stay, click.ts, cfg.short_dwell_ms)
     rivals = features.rival_links(click.source, owners, click.advertiser_id, click.category, profiles)
     repeat = 0
     if rivals:
@@ -66,8 +74,9 @@ def click_evidence(
     return {
         "velocity": velocity,
         "velocity_exceeded": exceeded,
-        "duplicate": since is not None and since <= cfg.duplicate_window_s,
+        "duplicate": duplicate,
         "seconds_since_same_listing": since,
+        "earlier_stay_ms": repeat_stay,
         "duplicate_by": person,
         "bot_agent": features.bot_agent(click.source.user_agent, cfg.bot_unnamed_browser),
         "rival": rivals,

@@ -8,7 +8,7 @@ from functools import lru_cache
 import crawleruseragents
 
 from chalicelib.models import SellerProfile, Source
-from chalicelib.storage.base import ActivityEntry
+from chalicelib.storage.base import NO_DWELL, ActivityEntry, PulseEntry
 
 # Headless browsers and automation frameworks that the crawler list does not name as such.
 AUTOMATION_MARKERS = ("headless", "phantomjs", "selenium", "webdriver", "puppeteer", "playwright", "java/")
@@ -50,12 +50,25 @@ def no_history(
     )
 
 
-def seconds_since_same_listing(
+def last_same_listing(
     entries: list[ActivityEntry], ts: int, click_hash: int, listing_hash: int
-) -> float | None:
-    """How long ago the same source last clicked the same listing: a repeat is not a new visit."""
-    earlier = [e.ts for e in entries if e.listing == listing_hash and e.click != click_hash and e.ts <= ts]
-    return (ts - max(earlier)) / 1000 if earlier else None
+) -> ActivityEntry | None:
+    """The same source's last earlier click on the same listing: a repeat within seconds is the
+    same visit again."""
+    earlier = [e for e in entries if e.listing == listing_hash and e.click != click_hash and e.ts <= ts]
+    return max(earlier, key=lambda e: e.ts, default=None)
+
+
+def reported_stay(ring: list[PulseEntry], click_hash: int) -> int | None:
+    """The stay reported for one of a listing's recent clicks (its pulse's ring), if any."""
+    return next((e.dwell for e in ring if e.click == click_hash and e.dwell != NO_DWELL), None)
+
+
+def back_after_stay(earlier_ts: int, stay_ms: int | None, ts: int, min_stay_ms: int) -> bool:
+    """The earlier click's reported stay had ended before this click: a shopper back from reading
+    the page (the back button) makes a second visit, while a double click or tap comes before any
+    stay (a first click's bounce under `min_stay_ms` is no stay)."""
+    return stay_ms is not None and stay_ms >= min_stay_ms and earlier_ts + stay_ms <= ts
 
 
 def clicks_on_advertiser(

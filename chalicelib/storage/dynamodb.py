@@ -61,6 +61,7 @@ EVIDENCE_DEFAULTS = {
     "velocity_exceeded": [],
     "duplicate": False,
     "seconds_since_same_listing": None,
+    "earlier_stay_ms": None,
     "bot_agent": None,
     "rival": [],
     "rival_repeat_advertiser": 0,

@@ -2,7 +2,7 @@
 
 from chalicelib.models import SellerProfile, Source
 from chalicelib.scoring import features
-from chalicelib.storage.base import ActivityEntry
+from chalicelib.storage.base import ActivityEntry, PulseEntry
 
 T = 1_000_000_000
 
@@ -25,10 +25,24 @@ def test_exceeded_windows():
     assert features.exceeded_windows([11, 12], (10, 60), (60, 3600)) == [60]
 
 
-def test_seconds_since_same_listing_ignores_other_listings():
-    history = entries(-100, listing=5) + entries(-10, listing=6)
-    assert features.seconds_since_same_listing(history, T, 999, 5) == 100
-    assert features.seconds_since_same_listing(history, T, 999, 7) is None
+def test_last_same_listing_is_the_latest_on_that_listing_only():
+    history = entries(-300, -100, listing=5) + entries(-10, listing=6)
+    assert features.last_same_listing(history, T, 999, 5).ts == T - 100_000
+    assert features.last_same_listing(history, T, 999, 7) is None
+
+
+def test_reported_stay_is_read_from_the_listing_ring():
+    ring = [PulseEntry(T, 1), PulseEntry(T + 1, 2, dwell=4000)]
+    assert features.reported_stay(ring, 2) == 4000
+    assert features.reported_stay(ring, 1) is None  # clicked, no stay reported yet
+    assert features.reported_stay(ring, 3) is None
+
+
+def test_back_after_stay_is_a_second_visit_a_double_click_is_not():
+    assert features.back_after_stay(T, 4000, T + 6000, 1000)  # read 4 s, back, clicked again
+    assert not features.back_after_stay(T, 4000, T + 3000, 1000)  # again before the stay ended
+    assert not features.back_after_stay(T, None, T + 6000, 1000)  # no stay reported yet
+    assert not features.back_after_stay(T, 300, T + 500, 1000)  # a double tap's first "stay"
 
 
 def test_clicks_on_advertiser_in_window():
