@@ -340,8 +340,8 @@ def _schemas() -> dict:
                 "seconds), `velocity_exceeded`, `duplicate`, `seconds_since_same_listing`, "
                 "`earlier_stay_ms` (the reported stay of that earlier click, within the duplicate "
                 "window), `bot_agent` (why the agent is not a person, or null), `rival` (which "
-                "seller, via what, which "
-                "categories), `dwell_ms`, `short_dwell`, `dwell_pattern`, `campaign_id`."
+                "seller, via what, which categories), `dwell_ms`, `short_dwell`, `dwell_pattern`, "
+                "`campaign_id`."
             ),
             "properties": {
                 "velocity": {
