@@ -220,13 +220,18 @@ class StoreCampaignMatcher(CampaignMatcher):
 
     def match_dwell(self, click: Click, dwell_ms: int, bursting: bool) -> str | None:
         """A stay in an active campaign's band, by one of its members, or on one of its targets
-        while that listing still bursts (honest shoppers stay ten seconds too)."""
+        while that listing still bursts (honest shoppers stay ten seconds too).
+
+        A burst campaign's member anywhere: its scripted stays follow it to the next target. A
+        crew's or a drip's only on its listings and shops, where its clicks are matched: a hired
+        crew's band is a browsing stay's, and its members shop meanwhile."""
         members = self._campaigns_of(click)
         targets = {c.campaign_id: c for c in self._listings.get(click.listing_id, [])} if bursting else {}
         for cid in sorted(members.keys() | targets.keys()):
             c = members.get(cid) or targets[cid]
             if cid in members:
-                active = self._running(c, click.ts)
+                reach = c.found_by == "bursts" or on_listings_or_shops(c, click)
+                active = reach and self._running(c, click.ts)
             else:
                 last = c.hits[click.listing_id]
                 active = c.start_ts <= click.ts <= last + self.cfg.target_hold_s * 1000

@@ -172,6 +172,40 @@ def test_a_burst_campaigns_member_is_matched_while_the_target_bursts_a_crews_on_
     }
 
 
+def test_a_members_stay_in_the_band_is_matched_anywhere_for_a_burst_campaign_a_crews_on_its_rounds(store):
+    # A siege's scripted stays follow its members to the next target; a hired crew's band is a
+    # browsing stay's (second model: 18-63 s), so its members' own shopping elsewhere is theirs.
+    end = T0 + 30 * MINUTE
+    band = {"low_ms": 15_000, "high_ms": 60_000}
+    campaigns = campaign_store(store)
+    for campaign_id, found_by, account in (("cmp-siege", "bursts", "s-1"), ("cmp-crew", "crew", "t-1")):
+        campaigns.merge(
+            Campaign(
+                campaign_id,
+                "listing:L1",
+                T0,
+                end,
+                end,
+                listings=["L1"],
+                advertisers=["S1"],
+                accounts=[account],
+                dwell=band,
+                signals={"found_by": found_by},
+            )
+        )
+
+    def stay(account, advertiser, listing, dwell_ms=30_000):
+        click = Click(
+            "c", end + 10 * MINUTE, advertiser, listing, 1_000_000, Source(ip="10.1.1.1", account_id=account)
+        )
+        return StoreCampaignMatcher(store, CFG).match_dwell(click, dwell_ms, bursting=False)
+
+    assert stay("s-1", "S9", "L9") == "cmp-siege"
+    assert stay("t-1", "S9", "L9") is None
+    assert stay("t-1", "S1", "L2") == "cmp-crew"  # the crew's shop: its rounds
+    assert stay("t-1", "S1", "L1", dwell_ms=90_000) is None  # out of the band
+
+
 def test_a_shop_owner_clicking_a_sellers_siege_in_a_wave_is_the_sieges(store):
     # A campaign whose members are mostly shop owners (2011, 2013: small sellers besieging a big
     # one): another seller on the besieged shop while it bursts is the siege's, though no sweep
