@@ -40,6 +40,22 @@ def crowd_on(ingest, listing, start, stay, rng):
         ingest.report_dwell([(c.click_id, int(stay(rng)))])
 
 
+def campaign_on(campaign_id, listing, shop, end, account, found_by="bursts", dwell=None):
+    """A stored campaign from T0 to `end` on one listing and its shop, with one member account."""
+    return Campaign(
+        campaign_id,
+        f"listing:{listing}",
+        T0,
+        end,
+        end,
+        listings=[listing],
+        advertisers=[shop],
+        accounts=[account],
+        dwell=dwell,
+        signals={"found_by": found_by},
+    )
+
+
 def test_a_member_is_dropped_on_a_listing_under_a_scripted_attack_off_the_campaigns_targets():
     store, until, who = swept_member()
     ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
@@ -131,24 +147,8 @@ def test_a_burst_campaigns_member_is_matched_while_the_target_bursts_a_crews_on_
     # listing bursts; a crew's member on the crew's listings and shops whether it bursts or not.
     end = T0 + 30 * MINUTE
     campaigns = campaign_store(store)
-    campaigns.merge(
-        Campaign(
-            "cmp-siege", "listing:L7", T0, end, end, listings=["L7"], advertisers=["S7"], accounts=["s-1"]
-        )
-    )
-    campaigns.merge(
-        Campaign(
-            "cmp-crew",
-            "listing:L1",
-            T0,
-            end,
-            end,
-            listings=["L1"],
-            advertisers=["S1"],
-            accounts=["t-1"],
-            signals={"found_by": "crew"},
-        )
-    )
+    campaigns.merge(campaign_on("cmp-siege", "L7", "S7", end, "s-1"))
+    campaigns.merge(campaign_on("cmp-crew", "L1", "S1", end, "t-1", found_by="crew"))
 
     def click(click_id, advertiser, listing, account):
         return Click(
@@ -178,21 +178,8 @@ def test_a_members_stay_in_the_band_is_matched_anywhere_for_a_burst_campaign_a_c
     end = T0 + 30 * MINUTE
     band = {"low_ms": 15_000, "high_ms": 60_000}
     campaigns = campaign_store(store)
-    for campaign_id, found_by, account in (("cmp-siege", "bursts", "s-1"), ("cmp-crew", "crew", "t-1")):
-        campaigns.merge(
-            Campaign(
-                campaign_id,
-                "listing:L1",
-                T0,
-                end,
-                end,
-                listings=["L1"],
-                advertisers=["S1"],
-                accounts=[account],
-                dwell=band,
-                signals={"found_by": found_by},
-            )
-        )
+    campaigns.merge(campaign_on("cmp-siege", "L1", "S1", end, "s-1", dwell=band))
+    campaigns.merge(campaign_on("cmp-crew", "L1", "S1", end, "t-1", found_by="crew", dwell=band))
 
     def stay(account, advertiser, listing, dwell_ms=30_000):
         click = Click(
