@@ -63,10 +63,10 @@ def click_evidence(
     earlier = features.last_same_listing(activity[person], click.ts, me.click, me.listing)
     since = None if earlier is None else (click.ts - earlier.ts) / 1000
     duplicate = since is not None and since <= cfg.duplicate_window_s
-    repeat_stay = None
+    earlier_stay = None
     if duplicate:  # unless it is a shopper back from the page: a second visit
-        repeat_stay = features.reported_stay(listing_ring or [], earlier.click)
-        duplicate = not features.back_after_stay(earlier.ts, repeat_stay, click.ts, cfg.short_dwell_ms)
+        earlier_stay = features.reported_stay(listing_ring or [], earlier.click)
+        duplicate = not features.back_after_stay(earlier.ts, earlier_stay, click.ts, cfg.short_dwell_ms)
     rivals = features.rival_links(click.source, owners, click.advertiser_id, click.category, profiles)
     repeat = 0
     if rivals:
@@ -76,7 +76,7 @@ def click_evidence(
         "velocity_exceeded": exceeded,
         "duplicate": duplicate,
         "seconds_since_same_listing": since,
-        "earlier_stay_ms": repeat_stay,
+        "earlier_stay_ms": earlier_stay,
         "duplicate_by": person,
         "bot_agent": features.bot_agent(click.source.user_agent, cfg.bot_unnamed_browser),
         "rival": rivals,
