@@ -463,6 +463,22 @@ def test_refunds_page_newest_first_with_signed_cursor(client, adserver):
     assert resp.status_code == 400 and resp.json_body["Message"].startswith("cursor")
 
 
+def test_the_last_page_of_refunds_has_no_cursor(client, adserver):
+    # The API's promise (docs/API.md): next_cursor is null on the last page, also when that page
+    # is full, so a client never asks for an empty one.
+    drop_clicks(client, adserver, 4)
+    headers = merchant_headers("S1")
+    first = client.http.get("/v1/merchants/S1/refunds?limit=2", headers=headers).json_body
+    assert first["next_cursor"] is not None
+    last = client.http.get(
+        f"/v1/merchants/S1/refunds?limit=2&cursor={first['next_cursor']}", headers=headers
+    ).json_body
+    assert [r["click_id"] for r in last["refunds"]] == ["c-1", "c-0"]
+    assert last["next_cursor"] is None
+    whole = client.http.get("/v1/merchants/S1/refunds?limit=4", headers=headers).json_body
+    assert len(whole["refunds"]) == 4 and whole["next_cursor"] is None
+
+
 def test_cursor_from_another_merchant_is_refused(client, adserver):
     drop_clicks(client, adserver, 3, advertiser="S1")
     drop_clicks(client, adserver, 3, advertiser="S2", start=10)

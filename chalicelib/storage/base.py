@@ -47,6 +47,17 @@ def merge_entries(old: list[ActivityEntry], new: Iterable[ActivityEntry], keep: 
     return sorted(by_click.values())[-keep:]
 
 
+def refund_key(ts: int, click_id: str) -> str:
+    """Refunds sort by click time, then click id: zero-padded so strings order like numbers."""
+    return f"{ts:015d}#{click_id}"
+
+
+def refund_page(found: list[Refund], limit: int) -> tuple[list[Refund], str | None]:
+    """A page of refunds read one past `limit`: the key to resume from only if another follows."""
+    page = found[:limit]
+    return page, refund_key(page[-1].click_ts, page[-1].click_id) if len(found) > limit else None
+
+
 @dataclass
 class SourceState:
     """What is known of one source key: its recent clicks and the sellers it belongs to.

@@ -37,6 +37,8 @@ from chalicelib.storage.base import (
     merge_entries,
     pack_entries,
     pack_pulse,
+    refund_key,
+    refund_page,
     unpack_entries,
     unpack_pulse,
 )
@@ -216,11 +218,6 @@ def _click_hash64(click_id: str) -> int:
 def _shard_key(key: str, shard: int) -> str:
     """A hot source key's shard item ("shard3|net#1.2.3.0/24"): no source kind starts so."""
     return f"shard{shard}|{key}"
-
-
-def refund_key(ts: int, click_id: str) -> str:
-    """Refunds sort by click time, then click id: zero-padded so strings order like numbers."""
-    return f"{ts:015d}#{click_id}"
 
 
 class DynamoStore:
@@ -814,8 +811,9 @@ class DynamoStore:
         kwargs = {"KeyConditionExpression": cond, "ScanIndexForward": False}
         if reason:
             kwargs["FilterExpression"] = Attr("reasons").contains(reason)
-        while len(out) < limit:
-            kwargs["Limit"] = max(limit - len(out), 25)
+        # One refund past the page tells whether another page follows: no cursor on the last one.
+        while len(out) <= limit:
+            kwargs["Limit"] = max(limit + 1 - len(out), 25)
             if last:
                 kwargs["ExclusiveStartKey"] = last
             resp = self.refunds.query(**kwargs)
@@ -823,13 +821,12 @@ class DynamoStore:
                 if item["click_key"] == after:
                     continue
                 out.append(self._refund(_plain(item)))
-                if len(out) == limit:
+                if len(out) > limit:
                     break
             last = resp.get("LastEvaluatedKey")
             if not last:
                 break
-        full = len(out) == limit
-        return out, refund_key(out[-1].click_ts, out[-1].click_id) if full else None
+        return refund_page(out, limit)
 
     @staticmethod
     def _refund(item: dict) -> Refund:

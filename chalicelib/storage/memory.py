@@ -23,13 +23,10 @@ from chalicelib.storage.base import (
     PulseEntry,
     SourceState,
     merge_entries,
+    refund_key,
+    refund_page,
 )
 from chalicelib.storage.campaigns import MemoryCampaignStore
-
-
-def refund_key(ts: int, click_id: str) -> str:
-    """The refunds' sort key, as DynamoStore writes it (click time, then click id)."""
-    return f"{ts:015d}#{click_id}"
 
 
 class MemoryStore:
@@ -254,7 +251,7 @@ class MemoryStore:
             by_key = self._refunds.get(advertiser_id, {})
             i = bisect.bisect_right(keys, high)
             out: list[Refund] = []
-            while i > 0 and len(out) < limit:
+            while i > 0 and len(out) <= limit:  # one past the page: does another follow?
                 i -= 1
                 key = keys[i]
                 if key < low:
@@ -263,8 +260,7 @@ class MemoryStore:
                 if key == after or (reason and reason not in refund.reasons):
                     continue
                 out.append(Refund(**{**refund.__dict__, "reasons": list(refund.reasons)}))
-        full = len(out) == limit
-        return out, refund_key(out[-1].click_ts, out[-1].click_id) if full else None
+        return refund_page(out, limit)
 
     def iter_advertiser_clicks(self, advertiser_id, start, end) -> Iterator[AdvertiserClick]:
         low, high = start or 0, end if end is not None else 10**15

@@ -130,6 +130,8 @@ def test_refunds_newest_first_paged_and_filtered(store):
     assert [r.click_id for r in page] == ["c-15", "c-14", "c-13", "c-12"]
     rest, last = store.query_refunds("S1", None, None, 4, after, None)
     assert ([r.click_id for r in rest], last) == (["c-11", "c-10"], None)
+    whole, last = store.query_refunds("S1", None, None, 6, None, None)
+    assert (len(whole), last) == (6, None)  # a full last page: no cursor to an empty one
     only, _ = store.query_refunds("S1", None, None, 10, None, "DUPLICATE_CLICK")
     assert [r.click_id for r in only] == ["c-12"]
     window, _ = store.query_refunds("S1", T0 + 11_000, T0 + 13_000, 10, None, None)
