@@ -343,7 +343,7 @@ class ClickIngest:
                 listings[listing] = pulse.through(verdicts[attacked[0]], attacked[0])
             elif own is None:
                 reached[listing] = verdicts[wide[0]]
-        rings = {listing: stored["l:" + listing].entries for listing in keywords}
+        rings = {key[2:]: stored[key].entries for key in now if key.startswith("l:")}
         return listings, reached, rings
 
     def _pooled(
