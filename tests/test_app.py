@@ -161,24 +161,26 @@ def test_replayed_drop_writes_no_second_refund(client, adserver):
 def test_a_double_click_is_dropped_and_a_shopper_back_after_reading_is_charged(client, adserver):
     source = {"ip": "1.2.3.4", "device_id": "d1", "account_id": "a1"}
     double_click = [make_click(1, source=source), make_click(2, source=source)]  # 1 s apart
-    came_back = make_click(3, source=source, ts=BASE_TS + 31_000)  # a 20 s stay, then the back button
-    body = {"clicks": [*double_click, came_back]}
+    # 7 s after the first, no stay reported yet: past the 5 s a double click or tap takes.
+    again = make_click(3, source=source, ts=BASE_TS + 8_000)
+    came_back = make_click(4, source=source, ts=BASE_TS + 31_000)  # a 20 s stay, then the back button
+    body = {"clicks": [*double_click, again, came_back]}
     results = post(client, "/v1/clicks", body, adserver).json_body["results"]
-    assert [r["decision"] for r in results] == ["charge", "drop", "charge"]
+    assert [r["decision"] for r in results] == ["charge", "drop", "charge", "charge"]
     assert results[1]["reasons"] == ["DUPLICATE_CLICK"]
 
 
 def test_a_click_again_after_a_reported_stay_is_a_second_visit(client, adserver):
     source = {"ip": "1.2.3.4", "device_id": "d1", "account_id": "a1"}
     post(client, "/v1/clicks", {"clicks": [make_click(1, source=source)]}, adserver)
-    dwell(client, adserver, ("c-1", 4000))  # read for 4 s, then the back button
-    back = make_click(2, source=source, ts=BASE_TS + 1000 + 6000)  # 6 s after the first click
+    dwell(client, adserver, ("c-1", 2000))  # read for 2 s, then the back button
+    back = make_click(2, source=source, ts=BASE_TS + 1000 + 4000)  # 4 s after the first click
     (result,) = post(client, "/v1/clicks", {"clicks": [back]}, adserver).json_body["results"]
     assert result["decision"] == "charge"
     evidence = client.http.get("/v1/clicks/c-2", headers=adserver).json_body["evidence"]
-    assert (evidence["seconds_since_same_listing"], evidence["earlier_stay_ms"]) == (6.0, 4000)
+    assert (evidence["seconds_since_same_listing"], evidence["earlier_stay_ms"]) == (4.0, 2000)
     assert evidence["duplicate"] is False
-    inside = make_click(3, source=source, ts=BASE_TS + 7000 + 2000)  # c-2's stay not reported
+    inside = make_click(3, source=source, ts=BASE_TS + 5000 + 2000)  # c-2's stay not reported
     (result,) = post(client, "/v1/clicks", {"clicks": [inside]}, adserver).json_body["results"]
     assert (result["decision"], result["reasons"]) == ("drop", ["DUPLICATE_CLICK"])
 
