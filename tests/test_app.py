@@ -161,7 +161,7 @@ def test_replayed_drop_writes_no_second_refund(client, adserver):
 def test_a_double_click_is_dropped_and_a_shopper_back_after_reading_is_charged(client, adserver):
     source = {"ip": "1.2.3.4", "device_id": "d1", "account_id": "a1"}
     double_click = [make_click(1, source=source), make_click(2, source=source)]  # 1 s apart
-    # 7 s after the first, no stay reported yet: past the 5 s a double click or tap takes.
+    # 6 s after the double click's second, no stay reported yet: past the 5 s a double tap takes.
     again = make_click(3, source=source, ts=BASE_TS + 8_000)
     came_back = make_click(4, source=source, ts=BASE_TS + 31_000)  # a 20 s stay, then the back button
     body = {"clicks": [*double_click, again, came_back]}
