@@ -12,9 +12,11 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from chalicelib.models import Click, Refund, SellerProfile
+
+T = TypeVar("T")
 
 ENTRY = struct.Struct(">QIII")  # ts_ms, click hash, listing hash, advertiser hash
 
@@ -52,10 +54,16 @@ def refund_key(ts: int, click_id: str) -> str:
     return f"{ts:015d}#{click_id}"
 
 
-def refund_page(found: list[Refund], limit: int) -> tuple[list[Refund], str | None]:
-    """A page of refunds read one past `limit`: the key to resume from only if another follows."""
+def page_of(found: list[T], limit: int, key: Callable[[T], str]) -> tuple[list[T], str | None]:
+    """A page of items read one past `limit`: the key to resume from only if another follows, so
+    the last page carries no cursor (refunds and campaigns page alike)."""
     page = found[:limit]
-    return page, refund_key(page[-1].click_ts, page[-1].click_id) if len(found) > limit else None
+    return page, key(page[-1]) if len(found) > limit else None
+
+
+def refund_cursor(refund: Refund) -> str:
+    """The key a page of refunds resumes after."""
+    return refund_key(refund.click_ts, refund.click_id)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import Protocol
 from boto3.dynamodb.conditions import Key
 
 from chalicelib.errors import ServiceUnavailableError
+from chalicelib.storage.base import page_of
 from chalicelib.storage.dynamodb import conditionally, storage_call
 from chalicelib.timefmt import format_time
 
@@ -176,8 +177,8 @@ class MemoryCampaignStore:
             )
         if after is not None:
             found = [c for c in found if page_key(c) < after]
-        out = [c.copy() for c in found[:limit]]
-        return out, page_key(out[-1]) if len(found) > limit else None
+        page, cursor = page_of(found, limit, page_key)
+        return [c.copy() for c in page], cursor
 
 
 def _overlaps(c: Campaign, start: int | None, end: int | None) -> bool:
@@ -228,18 +229,16 @@ class DynamoCampaignStore:
 
     def page(self, start, end, limit, after):
         out: list[Campaign] = []
-        more = False
         for item in self._query(start or 0, None, ScanIndexForward=False):
             c = _from_item(item)
             if after is not None and page_key(c) >= after:
                 continue
             if (end is not None and c.start_ts > end) or c.folded_into:
                 continue
-            if len(out) == limit:
-                more = True
-                break
             out.append(c)
-        return out, page_key(out[-1]) if more else None
+            if len(out) > limit:  # one past the page: another follows
+                break
+        return page_of(out, limit, page_key)
 
 
 def _to_item(c: Campaign) -> dict:

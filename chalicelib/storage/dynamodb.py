@@ -37,8 +37,9 @@ from chalicelib.storage.base import (
     merge_entries,
     pack_entries,
     pack_pulse,
+    page_of,
+    refund_cursor,
     refund_key,
-    refund_page,
     unpack_entries,
     unpack_pulse,
 )
@@ -826,7 +827,7 @@ class DynamoStore:
             last = resp.get("LastEvaluatedKey")
             if not last:
                 break
-        return refund_page(out, limit)
+        return page_of(out, limit, refund_cursor)
 
     @staticmethod
     def _refund(item: dict) -> Refund:

@@ -23,8 +23,9 @@ from chalicelib.storage.base import (
     PulseEntry,
     SourceState,
     merge_entries,
+    page_of,
+    refund_cursor,
     refund_key,
-    refund_page,
 )
 from chalicelib.storage.campaigns import MemoryCampaignStore
 
@@ -260,7 +261,7 @@ class MemoryStore:
                 if key == after or (reason and reason not in refund.reasons):
                     continue
                 out.append(Refund(**{**refund.__dict__, "reasons": list(refund.reasons)}))
-        return refund_page(out, limit)
+        return page_of(out, limit, refund_cursor)
 
     def iter_advertiser_clicks(self, advertiser_id, start, end) -> Iterator[AdvertiserClick]:
         low, high = start or 0, end if end is not None else 10**15
