@@ -291,6 +291,11 @@ class Settings:
     pulse_min_stays: int = 16
     pulse_min_shape: float = 1.6
     pulse_max_untailed: float = 0.125
+    # A bursting listing whose judged cohort puts at least this share of its stays in those tails
+    # is a crowd of shoppers (organic puts 25-43% there): a stay in an attack's band on it is no
+    # longer the attack's on sight, only a member's. On the second model's day 26 a task group
+    # brushed a listing as it went viral (QUALITY.md, "A crowd on an attacked listing").
+    crowd_tails: float = 0.25
 
     # --- queries ---
     default_page: int = 100

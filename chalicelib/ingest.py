@@ -86,9 +86,10 @@ class CampaignMatcher:
         clicking: campaign id per click."""
         return {}
 
-    def match_dwell(self, click: Click, dwell_ms: int, bursting: bool) -> str | None:
+    def match_dwell(self, click: Click, dwell_ms: int, on_targets: bool) -> str | None:
         """The campaign whose prescribed stay this dwell matches, if the click is in its reach;
-        `bursting`: the click's listing takes far more clicks than its baseline now."""
+        `on_targets`: anyone's stay on an attacked listing counts, as it bursts now and its own
+        stays have not been judged a crowd's."""
         return None
 
 
@@ -481,7 +482,8 @@ class ClickIngest:
         in the prescribed band of an active campaign (credited now, not at a sweep; `matched`: the
         click is already one campaign's) or of its listing's scripted attack right now."""
         found = {}
-        if not matched and (campaign_id := self.campaigns.match_dwell(click, dwell_ms, verdict is not None)):
+        on_targets = verdict is not None and not verdict.natural(self.cfg.crowd_tails)
+        if not matched and (campaign_id := self.campaigns.match_dwell(click, dwell_ms, on_targets)):
             found.update(campaign_id=campaign_id, dwell_pattern=True)
         if verdict and verdict.holds(dwell_ms):
             found.update(pulse=verdict.evidence(), dwell_pattern=True)

@@ -218,15 +218,16 @@ class StoreCampaignMatcher(CampaignMatcher):
         shop = self._strangers.get(click.advertiser_id, ())
         return min((c.campaign_id for c in shop if self._running(c, click.ts)), default=None)
 
-    def match_dwell(self, click: Click, dwell_ms: int, bursting: bool) -> str | None:
+    def match_dwell(self, click: Click, dwell_ms: int, on_targets: bool) -> str | None:
         """A stay in an active campaign's band, by one of its members, or on one of its targets
-        while that listing still bursts (honest shoppers stay ten seconds too).
+        while that listing still bursts and its own stays are not judged a crowd's (`on_targets`:
+        honest shoppers stay ten seconds too, and a viral crowd that follows a crew is no script).
 
         A burst campaign's member anywhere: its scripted stays follow it to the next target. A
         crew's or a drip's only on its listings and shops, where its clicks are matched: a hired
         crew's band is a browsing stay's, and its members shop meanwhile."""
         members = self._campaigns_of(click)
-        targets = {c.campaign_id: c for c in self._listings.get(click.listing_id, [])} if bursting else {}
+        targets = {c.campaign_id: c for c in self._listings.get(click.listing_id, [])} if on_targets else {}
         for cid in sorted(members.keys() | targets.keys()):
             c = members.get(cid) or targets[cid]
             if cid in members:

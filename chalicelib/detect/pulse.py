@@ -42,10 +42,15 @@ class Verdict:
     # or the keyword's ("q:...") or shop's ("s:...") own pulse when it is under attack.
     pooled: str | None = None
     owners: int = 0  # of `clicks`, those by shop owners other than the advertiser
+    tails: float | None = None  # of its own cohort's stays, the share a crowd's bounces and long reads make
 
     @property
     def scripted(self) -> bool:
         return self.band is not None
+
+    def natural(self, crowd_tails: float) -> bool:
+        """Its own cohort was judged, is not scripted, and has a crowd's bounces and long reads."""
+        return self.band is None and self.tails is not None and self.tails >= crowd_tails
 
     @property
     def wide(self) -> bool:
@@ -197,7 +202,7 @@ def verdict(pulse: ListingPulse, now: int, cfg: Settings) -> Verdict | None:
     if len(cohort) < cfg.pulse_min_stays:
         return Verdict(clicks, expected, owners=owners)
     shape, band = scripted_band(cohort, cfg)
-    return Verdict(clicks, expected, shape, band, owners=owners)
+    return Verdict(clicks, expected, shape, band, owners=owners, tails=untailed(cohort))
 
 
 def keyword_key(keyword: str) -> str:

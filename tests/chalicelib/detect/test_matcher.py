@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from chalicelib import sweep
@@ -185,12 +187,53 @@ def test_a_members_stay_in_the_band_is_matched_anywhere_for_a_burst_campaign_a_c
         click = Click(
             "c", end + 10 * MINUTE, advertiser, listing, 1_000_000, Source(ip="10.1.1.1", account_id=account)
         )
-        return StoreCampaignMatcher(store, CFG).match_dwell(click, dwell_ms, bursting=False)
+        return StoreCampaignMatcher(store, CFG).match_dwell(click, dwell_ms, on_targets=False)
 
     assert stay("s-1", "S9", "L9") == "cmp-siege"
     assert stay("t-1", "S9", "L9") is None
     assert stay("t-1", "S1", "L2") == "cmp-crew"  # the crew's shop: its rounds
     assert stay("t-1", "S1", "L1", dwell_ms=90_000) is None  # out of the band
+
+
+def test_anyones_stay_in_the_band_on_an_attacked_listing_is_matched_until_its_crowd_is_judged():
+    # A crew's ten seconds on the listing it attacked: anyone's stay in the band there is the
+    # attack's while the listing bursts with too few stays to judge. When the listing's own stays
+    # are a crowd's (bounces and long reads: it went viral as the crew brushed it, second model
+    # day 26), a shopper's ten seconds there is no proof, and is charged.
+    end = T0 + 30 * MINUTE
+    band = {"low_ms": 8_000, "high_ms": 14_000}
+
+    def stay_after(crowd_stay):
+        store = MemoryStore()
+        campaign = replace(campaign_on("cmp-siege", "L1", "S1", end, "s-1", dwell=band), hits={"L1": end})
+        campaign_store(store).merge(campaign)
+        ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+        start = end + MINUTE
+        crowd = [
+            Click(
+                f"c{k}",
+                start + k * 5_000,
+                "S1",
+                "L1",
+                2_000_000,
+                Source(ip=f"10.5.{k}.1", device_id=f"d{k}", user_agent=UA, account_id=f"a{k}"),
+            )
+            for k in range(20)
+        ]
+        rng = np.random.default_rng(3)
+        for c in crowd:
+            ingest.score_clicks([c])
+            if crowd_stay is not None:
+                ingest.report_dwell([(c.click_id, int(crowd_stay(rng)))])
+        who = Source(ip="10.6.0.1", user_agent=UA, account_id="shopper")
+        shopper = Click("probe", start + 2 * MINUTE, "S1", "L1", 2_000_000, who)
+        ingest.score_clicks([shopper])
+        ingest.report_dwell([("probe", 10_000)])
+        return store.get_clicks(["probe"])["probe"]
+
+    unjudged = stay_after(None)
+    assert (unjudged.decision, unjudged.evidence["campaign_id"]) == ("drop", "cmp-siege")
+    assert stay_after(lambda r: 250 + 30_000 * r.weibull(0.7)).decision == "charge"
 
 
 def test_a_shop_owner_clicking_a_sellers_siege_in_a_wave_is_the_sieges(store):

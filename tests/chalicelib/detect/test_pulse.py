@@ -88,6 +88,25 @@ def test_a_scripted_stay_without_volume_is_not_flagged():
     assert pulse.verdict(p, T0 + 120 * MINUTE, CFG) is None
 
 
+def test_a_crowd_is_judged_natural_and_a_farm_or_a_cohort_too_thin_to_judge_is_not():
+    # A crowd of shoppers bounces and reads on (a quarter of its stays or more in the tails); a
+    # farm's stays are scripted; under `pulse_min_stays` stays nothing is judged yet.
+    rng = np.random.default_rng(7)
+    start = T0 + 6 * 60 * MINUTE
+    base = quiet(rng)
+
+    def judged(stay, n):
+        p = fold(base + crowd(rng, start, n, 2, stay))
+        return pulse.verdict(p, start + 2 * MINUTE, CFG)
+
+    shoppers = judged(lambda r: 250 + 30_000 * r.weibull(0.7), 60)
+    assert shoppers is not None and not shoppers.scripted and shoppers.natural(CFG.crowd_tails)
+    farm = judged(lambda r: r.uniform(15_000, 40_000), 60)
+    assert farm.scripted and not farm.natural(CFG.crowd_tails)
+    thin = judged(lambda r: 250 + 30_000 * r.weibull(0.7), CFG.pulse_min_stays - 6)
+    assert thin is not None and thin.shape is None and not thin.natural(CFG.crowd_tails)
+
+
 def test_untailed_share_of_organic_and_scripted_stays():
     rng = np.random.default_rng(4)
     organic = 250 + 30_000 * rng.weibull(0.7, 5000)
