@@ -22,7 +22,7 @@ CFG = Settings()
 
 
 def crowd_on(ingest, listing, start, stay, rng):
-    """Twenty strangers on a listing of a shop the campaign never touched, their stays reported."""
+    """Twenty strangers on a listing (of shop "S" + listing), their stays reported unless `stay` is None."""
     clicks = [
         Click(
             f"{listing}-{k}",
@@ -39,7 +39,8 @@ def crowd_on(ingest, listing, start, stay, rng):
     ]
     for c in clicks:
         ingest.score_clicks([c])
-        ingest.report_dwell([(c.click_id, int(stay(rng)))])
+        if stay is not None:
+            ingest.report_dwell([(c.click_id, int(stay(rng)))])
 
 
 def campaign_on(campaign_id, listing, shop, end, account, found_by="bursts", dwell=None):
@@ -205,28 +206,13 @@ def test_anyones_stay_in_the_band_on_an_attacked_listing_is_matched_until_its_cr
 
     def stay_after(crowd_stay):
         store = MemoryStore()
-        campaign = replace(campaign_on("cmp-siege", "L1", "S1", end, "s-1", dwell=band), hits={"L1": end})
+        campaign = replace(campaign_on("cmp-siege", "L1", "SL1", end, "s-1", dwell=band), hits={"L1": end})
         campaign_store(store).merge(campaign)
         ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
         start = end + MINUTE
-        crowd = [
-            Click(
-                f"c{k}",
-                start + k * 5_000,
-                "S1",
-                "L1",
-                2_000_000,
-                Source(ip=f"10.5.{k}.1", device_id=f"d{k}", user_agent=UA, account_id=f"a{k}"),
-            )
-            for k in range(20)
-        ]
-        rng = np.random.default_rng(3)
-        for c in crowd:
-            ingest.score_clicks([c])
-            if crowd_stay is not None:
-                ingest.report_dwell([(c.click_id, int(crowd_stay(rng)))])
+        crowd_on(ingest, "L1", start, crowd_stay, np.random.default_rng(3))
         who = Source(ip="10.6.0.1", user_agent=UA, account_id="shopper")
-        shopper = Click("probe", start + 2 * MINUTE, "S1", "L1", 2_000_000, who)
+        shopper = Click("probe", start + 2 * MINUTE, "SL1", "L1", 2_000_000, who, keyword="kwL1")
         ingest.score_clicks([shopper])
         ingest.report_dwell([("probe", 10_000)])
         return store.get_clicks(["probe"])["probe"]
