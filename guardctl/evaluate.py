@@ -52,6 +52,8 @@ TARGETS = {
     "target_charge_ratio_max": 1.5,
 }
 GATED_LEGIT = ("organic", "surge", "viral")
+# Each target by name, in the order the summary counts the days meeting it.
+MET = ("fraud_refunded", "fraud_realtime", *GATED_LEGIT, "charge_ratio")
 # Days unlike the tuning days: each overrides the knobs a seed draws, outside their ranges.
 VARIANTS: dict[str, dict] = {
     # Organic stays nearly exponential (Weibull shape 0.95 instead of 0.7): fewer bounces and
@@ -328,23 +330,41 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 5) if whole else None
 
 
-def misses(numbers: dict) -> list[str]:
-    """The targets a day misses, in words."""
+def _missed(numbers: dict) -> list[tuple[str, str]]:
+    """The targets a day misses: each as its name in `MET` and in words."""
     out = []
     if (numbers["fraud_refunded"] or 0) < TARGETS["fraud_refunded"]:
-        out.append(f"fraud refunded {numbers['fraud_refunded']:.3f} < {TARGETS['fraud_refunded']}")
+        out.append(
+            (
+                "fraud_refunded",
+                f"fraud refunded {numbers['fraud_refunded']:.3f} < {TARGETS['fraud_refunded']}",
+            )
+        )
     if (numbers["fraud_realtime"] or 0) < TARGETS["fraud_realtime"]:
-        out.append(f"fraud stopped live {numbers['fraud_realtime']:.3f} < 0.80")
+        out.append(("fraud_realtime", f"fraud stopped live {numbers['fraud_realtime']:.3f} < 0.80"))
     # Everything refunded counts against honest traffic, whichever rule refunded it.
     for g in GATED_LEGIT:
         v = numbers["legit_refunded"][g]
         if v is not None and v > TARGETS["legit_refunded_max"]:
-            out.append(f"{g} refunded {v:.4f} > 0.003")
+            out.append((g, f"{g} refunded {v:.4f} > 0.003"))
     for a in numbers["attacks"]:
         r = a["charge_ratio"]
         if a["kind"] != "bots" and r is not None and r > TARGETS["target_charge_ratio_max"]:
-            out.append(f"{a['attack_id']} targets charged {r}x honest > 1.5x")
+            out.append(("charge_ratio", f"{a['attack_id']} targets charged {r}x honest > 1.5x"))
     return out
+
+
+def misses(numbers: dict) -> list[str]:
+    """The targets a day misses, in words."""
+    return [words for _, words in _missed(numbers)]
+
+
+def days_meeting(results: dict, days: Collection) -> dict[str, int]:
+    """Of these days, how many meet each target, and how many meet them all: the count a reader
+    of the table would otherwise tally by hand."""
+    missed = [{name for name, _ in _missed(results[d])} for d in days if d in results]
+    out = {name: sum(1 for m in missed if name not in m) for name in MET}
+    return {"days": len(missed), **out, "all": sum(1 for m in missed if not m)}
 
 
 def _pct(v: float | None, digits: int = 1) -> str:
@@ -463,6 +483,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"{_pct(numbers['fraud_realtime'])}, legit refunded "
                 + ", ".join(f"{g} {_pct(v, 3)}" for g, v in numbers["legit_refunded"].items())
             )
+    meeting = days_meeting(results, held_out)
+    if meeting["days"]:
+        print(
+            f"held-out days meeting each target (of {meeting['days']}): fraud refunded >= 97% "
+            f"{meeting['fraud_refunded']}, stopped live >= 80% {meeting['fraud_realtime']}, "
+            + ", ".join(f"{g} <= 0.3% {meeting[g]}" for g in GATED_LEGIT)
+            + f", charged <= 1.5x honest {meeting['charge_ratio']}; every target {meeting['all']}"
+        )
     failed = {s: misses(results[s]) for s in held_out}
     failed = {s: m for s, m in failed.items() if m}
     for s, m in failed.items():
@@ -477,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
                     "held_out": held_out,
                     "tuning": list(TUNING_SEEDS),
                     "misses": failed,
+                    "held_out_days_meeting": meeting,
                     "variant": args.variant,
                     "delivery": args.delivery,
                     "overrides": overridden,

@@ -90,6 +90,8 @@ def test_the_command_line_runs_a_variant(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "Variant loose-script" in out and "Delivery late-dwell" in out
     assert "overridden" not in out
+    assert "held-out days meeting each target (of 1): fraud refunded >= 97% 1," in out
+    assert "every target 1" in out
     # The guard's FG_* settings apply to the days, as in a deployed stage, and the run says so.
     monkeypatch.setenv("FG_STRICT_RIVAL", "true")
     evaluate.main(["--seeds", "11", "--jobs", "1"])
@@ -137,6 +139,40 @@ def test_an_attack_is_charged_what_was_not_stopped_live_and_pays_what_was_never_
     assert got["paid_ratio"] == 5.0  # honest + missed
     assert got["refunded"] == round(5 / 9, 5)
     assert got["stopped_live"] == round(2 / 9, 5)  # stopped at click or dwell time, of the attack's own
+
+
+def _day_numbers(fraud=0.98, live=0.9, organic=0.001, surge=0.001, viral=0.0, ratios=(1.2,)):
+    attacks = [
+        {"attack_id": f"a-{i}", "kind": "rival_siege", "charge_ratio": r} for i, r in enumerate(ratios)
+    ]
+    attacks.append({"attack_id": "bot-1", "kind": "bots", "charge_ratio": 9.0})  # bots are not gated
+    legit = {"organic": organic, "seller_shopper": 0.05, "surge": surge, "viral": viral}
+    return {"fraud_refunded": fraud, "fraud_realtime": live, "legit_refunded": legit, "attacks": attacks}
+
+
+def test_the_days_meeting_each_target_are_counted_as_the_misses_name_them():
+    results = {
+        1: _day_numbers(),
+        2: _day_numbers(fraud=0.96, organic=0.004, ratios=(1.2, 2.0)),
+        3: _day_numbers(live=0.79, viral=None),  # no viral traffic that day: nothing to miss
+        4: _day_numbers(surge=0.0031),  # not among the days counted
+    }
+    got = evaluate.days_meeting(results, [1, 2, 3, 5])
+    assert got == {
+        "days": 3,
+        "fraud_refunded": 2,
+        "fraud_realtime": 2,
+        "organic": 2,
+        "surge": 3,
+        "viral": 3,
+        "charge_ratio": 2,
+        "all": 1,
+    }
+    assert evaluate.misses(results[2]) == [
+        "fraud refunded 0.960 < 0.97",
+        "organic refunded 0.0040 > 0.003",
+        "a-1 targets charged 2.0x honest > 1.5x",
+    ]
 
 
 def test_every_delivery_replays_the_tiny_day_and_the_slow_schedule_sweeps_a_fifth_as_often():
