@@ -436,6 +436,21 @@ def with_bursts(rows: np.ndarray, group: list[Burst], win: Window, margin: int |
     return came
 
 
+def owners_going_through(aimed: np.ndarray, first: int, last: int, win: Window, least: int) -> np.ndarray:
+    """Rows of the shop owners who, in minutes [first, last], clicked `least` or more of one
+    shop's listings among the sorted `aimed`: a besieger sent through a rival's hot listings
+    clicks them between the waves too, and stays as it likes; a seller looking at a rival opens
+    one or two."""
+    cols = win.cols
+    rows, _ = win.on_listings(aimed, first, last)
+    rows = rows[cols["owner"][rows]]
+    pair = cols["seller"][rows].astype(np.int64) * (int(cols["advertiser"].max(initial=0)) + 1)
+    pair += cols["advertiser"][rows]
+    _, by_pair = distinct(cols["listing"][rows], pair)
+    pairs, listings = np.unique(by_pair, return_counts=True)
+    return np.sort(rows[np.isin(pair, pairs[listings >= least])])
+
+
 def assemble(
     group: list[Burst], win: Window, credited: np.ndarray, came_back: np.ndarray, cfg: Settings
 ) -> Found:
@@ -462,6 +477,7 @@ def assemble(
     theirs = win.of_persons(members, first, last)
     margin = np.where(np.isin(cols["listing"][theirs], aimed), cfg.member_burst_margin_min, 0)
     rows = np.union1d(theirs[with_bursts(theirs, group, win, margin)], mine)
+    rows = np.union1d(rows, owners_going_through(aimed, first, last, win, cfg.owner_rounds_listings))
     # Listings the attack dominated: where stays in its band may be credited on sight. A listing
     # its crew only brushed while honest shoppers crowded it (viral) is left to member matching.
     hit, hit_counts = np.unique(cols["listing"][mine], return_counts=True)

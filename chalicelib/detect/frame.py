@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from chalicelib.models import CHARGE
+from chalicelib.scoring.features import other_shop_owner
 from chalicelib.storage.base import ClickRecord
 
 COLUMNS = {
@@ -27,6 +28,7 @@ COLUMNS = {
     "device": np.int32,
     "ip": np.int32,
     "seller": np.int32,
+    "owner": np.bool_,  # by a shop owner other than the advertiser
     "charged": np.bool_,  # charged and not refunded: what a sweep may still credit
     "rival": np.bool_,
 }
@@ -103,6 +105,7 @@ class ClickFrame:
             new["device"].append(device)
             new["ip"].append(ip)
             new["seller"].append(source("s:" + s.seller_id) if s.seller_id else NONE)
+            new["owner"].append(other_shop_owner(s, c.advertiser_id))
             new["charged"].append(charged)
             new["rival"].append(bool(r.evidence.get("rival")))
         if new["ts"]:

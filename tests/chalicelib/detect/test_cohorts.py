@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from chalicelib.config import Settings
-from chalicelib.detect.cohorts import describe, find_bursts, find_campaigns
+from chalicelib.detect.cohorts import describe, find_bursts, find_campaigns, owners_going_through
 from chalicelib.models import Click, Source
 from tests.chalicelib.detect.scenes import MINUTE, T0, UA, clicks_of, scene, window_of
 
@@ -184,6 +184,41 @@ def test_a_members_click_on_another_listing_of_the_shop_counts_during_the_burst_
     credited = clicks_of(frame, win, found)
     assert "lz-during" in credited
     assert "lz-after" not in credited
+
+
+def test_a_shop_owner_going_through_the_besieged_shops_listings_between_the_waves_is_the_attacks():
+    # The crew hits BIG's LX, then its LY 40 minutes later. Between the waves, with stays of
+    # their own: a rival shop's owner clicks both; another owner clicks LX only; BIG's own owner
+    # and a shopper with no shop click both.
+    s = scene(viral=False, repeat=True)
+    start = T0 + 180 * MINUTE
+
+    def visit(name, seller, listing, minute):
+        source = Source(ip="10.9.9.9", user_agent=UA, account_id=name, seller_id=seller)
+        s.clicks.append(
+            Click(f"{name}-{listing}", start + minute * MINUTE, "BIG", listing, 2_000_000, source)
+        )
+        s.dwell[f"{name}-{listing}"] = 45_000
+
+    for name, seller, listings in (
+        ("rival", "S77", ("LX", "LY")),
+        ("glance", "S78", ("LX",)),
+        ("self", "BIG", ("LX", "LY")),
+        ("buyer", None, ("LX", "LY")),
+    ):
+        for n, listing in enumerate(listings):
+            visit(name, seller, listing, 15 + 10 * n)
+    frame, win, (found,) = found_in(s)
+    aimed = np.unique(win.cols["listing"][found.credited])
+    first, last = min(b.start for b in found.bursts), max(b.end for b in found.bursts)
+
+    def going_through(least):
+        return {frame.click_ids[i] for i in win.rows[owners_going_through(aimed, first, last, win, least)]}
+
+    assert going_through(2) == {"rival-LX", "rival-LY"}
+    assert going_through(3) == set()
+    (wider,) = find_campaigns(win, replace(CFG, owner_rounds_listings=2))
+    assert clicks_of(frame, win, wider) - clicks_of(frame, win, found) == {"rival-LX", "rival-LY"}
 
 
 def second_crew_on_lx(returning: int) -> tuple:

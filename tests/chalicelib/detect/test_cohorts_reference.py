@@ -72,6 +72,7 @@ def random_window(seed: int) -> Window:
         "device": np.full(n, NONE),
         "ip": np.full(n, NONE),
         "seller": np.full(n, NONE),
+        "owner": np.zeros(n, dtype=bool),
         "charged": np.ones(n, dtype=bool),
         "rival": rng.random(n) < 0.1,
     }

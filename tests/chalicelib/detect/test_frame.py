@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -41,9 +42,21 @@ def test_upsert_builds_typed_columns_and_interns_names():
         assert math.isnan(frame.cols["dwell"][row]) if dwell is None else frame.cols["dwell"][row] == dwell
         assert frame.name("target", frame.cols["listing"][row]) == "l:" + c.listing_id
         assert frame.name("source", frame.cols["person"][row]) == "a:" + c.source.account_id
-        assert frame.cols["seller"][row] == NONE
+        assert frame.cols["seller"][row] == NONE and not frame.cols["owner"][row]
         assert frame.cols["rival"][row] == (row % 7 == 0)
     assert frame.cols["charged"].all()
+
+
+def test_a_shop_owner_is_marked_on_other_shops_listings_only():
+    s = scene(attack=False, viral=False, quiet=3)
+    own, rival, shopper = (
+        replace(c, source=replace(c.source, seller_id=seller))
+        for c, seller in zip(s.ordered(), (s.ordered()[0].advertiser_id, "S77", None), strict=True)
+    )
+    frame = ClickFrame()
+    frame.upsert(ClickRecord(click_id=c.click_id, click=c, decision=CHARGE) for c in (own, rival, shopper))
+    assert frame.cols["owner"].tolist() == [False, True, False]
+    assert frame.name("source", frame.cols["seller"][1]) == "s:S77"
 
 
 def test_reading_a_click_again_refreshes_dwell_and_charge_in_place():
