@@ -444,8 +444,8 @@ def owners_going_through(aimed: np.ndarray, first: int, last: int, win: Window, 
     cols = win.cols
     rows, _ = win.on_listings(aimed, first, last)
     rows = rows[cols["owner"][rows]]
-    pair = cols["seller"][rows].astype(np.int64) * (int(cols["advertiser"].max(initial=0)) + 1)
-    pair += cols["advertiser"][rows]
+    shop = cols["advertiser"][rows]
+    pair = cols["seller"][rows].astype(np.int64) * (int(shop.max(initial=0)) + 1) + shop
     _, by_pair = distinct(cols["listing"][rows], pair)
     pairs, listings = np.unique(by_pair, return_counts=True)
     return np.sort(rows[np.isin(pair, pairs[listings >= least])])
