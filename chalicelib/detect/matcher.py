@@ -57,6 +57,11 @@ def same_script(c: Campaign, band: tuple[float, float]) -> bool:
     return bool(c.dwell) and band[0] <= (c.dwell["low_ms"] * c.dwell["high_ms"]) ** 0.5 <= band[1]
 
 
+def in_band(c: Campaign, dwell_ms: int) -> bool:
+    """The stay lies in the campaign's prescribed band (a campaign found without one has none)."""
+    return bool(c.dwell) and c.dwell["low_ms"] <= dwell_ms <= c.dwell["high_ms"]
+
+
 class StoreCampaignMatcher(CampaignMatcher):
     def __init__(self, store: Store, cfg: Settings):
         self.store = store
@@ -225,7 +230,8 @@ class StoreCampaignMatcher(CampaignMatcher):
 
         A burst campaign's member anywhere: its scripted stays follow it to the next target. A
         crew's or a drip's only on its listings and shops, where its clicks are matched: a hired
-        crew's band is a browsing stay's, and its members shop meanwhile."""
+        crew's band is a browsing stay's, and its members shop meanwhile. Also a shop owner's
+        stay in a sellers' siege's band on its shops, waves or not."""
         members = self._campaigns_of(click)
         targets = {c.campaign_id: c for c in self._listings.get(click.listing_id, [])} if on_targets else {}
         for cid in sorted(members.keys() | targets.keys()):
@@ -236,7 +242,21 @@ class StoreCampaignMatcher(CampaignMatcher):
             else:
                 last = c.hits[click.listing_id]
                 active = c.start_ts <= click.ts <= last + self.cfg.target_hold_s * 1000
-            band = c.dwell
-            if active and band and band["low_ms"] <= dwell_ms <= band["high_ms"]:
+            if active and in_band(c, dwell_ms):
                 return cid
-        return None
+        return self._sellers_siege_stay(click, dwell_ms)
+
+    def _sellers_siege_stay(self, click: Click, dwell_ms: int) -> str | None:
+        """A shop owner's (other than the advertiser's) stay in a running sellers' siege's band on
+        its listings or shops, in a wave or between: the 2011 and 2013 besiegers were small
+        sellers told to stay ten seconds. Between waves nothing bursts, so no other rule stops
+        them live (second model, 28 days: 1,078 CNY more stopped live, 137 CNY of honest
+        sellers' spend dropped with it)."""
+        if not other_shop_owner(click.source, click.advertiser_id):
+            return None
+        found = (
+            c.campaign_id
+            for c in self._sellers_sieges
+            if in_band(c, dwell_ms) and on_listings_or_shops(c, click) and self._running(c, click.ts)
+        )
+        return min(found, default=None)

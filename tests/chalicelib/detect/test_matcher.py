@@ -252,6 +252,33 @@ def test_a_shop_owner_clicking_a_sellers_siege_in_a_wave_is_the_sieges(store):
     assert matcher.match([click("seller-quiet", "BIG", "S9")]) == {}
 
 
+def test_a_shop_owners_stay_in_a_sellers_sieges_band_on_its_shop_is_the_sieges_in_a_wave_or_not(store):
+    # Between waves nothing bursts, so another seller's click on the besieged shop is charged; his
+    # stay in the siege's prescribed band there is its script's. Out of the band, a shopper
+    # without a shop, the shop's own owner, another shop, a campaign of buyers, or after the
+    # siege's hold: charged.
+    end = T0 + 30 * MINUTE
+    band = {"low_ms": 8_000, "high_ms": 14_000}
+    campaigns = campaign_store(store)
+    sellers = dict(accounts=["s-1", "s-2", "b-1"], seller_ids=["S1", "S2"], dwell=band)
+    buyers = dict(accounts=["b-2", "b-3", "b-4"], seller_ids=["S3"], dwell=band)
+    campaigns.merge(Campaign("cmp-sellers", "advertiser:BIG", T0, end, end, advertisers=["BIG"], **sellers))
+    campaigns.merge(Campaign("cmp-buyers", "advertiser:BIG2", T0, end, end, advertisers=["BIG2"], **buyers))
+
+    def stay(advertiser, seller, dwell_ms=10_000, ts=end + 10 * MINUTE):
+        source = Source(ip="10.1.1.1", account_id="a-new", seller_id=seller)
+        click = Click("c", ts, advertiser, "L-" + advertiser, 1_000_000, source)
+        return StoreCampaignMatcher(store, CFG).match_dwell(click, dwell_ms, on_targets=False)
+
+    assert stay("BIG", "S9") == "cmp-sellers"
+    assert stay("BIG", "S9", dwell_ms=30_000) is None
+    assert stay("BIG", None) is None
+    assert stay("BIG", "BIG") is None
+    assert stay("ELSE", "S9") is None
+    assert stay("BIG2", "S9") is None
+    assert stay("BIG", "S9", ts=end + CFG.member_hold_s * 1000 + MINUTE) is None
+
+
 def test_a_members_click_is_dropped_where_the_next_wave_on_its_shop_reaches_though_no_listing_bursts():
     """A siege's member comes back with its next wave: three clicks on each of the shop's twenty
     listings, no stay reported yet. No listing bursts and nothing is scripted; the shop bursts,
