@@ -444,8 +444,7 @@ def owners_going_through(aimed: np.ndarray, first: int, last: int, win: Window, 
     cols = win.cols
     rows, _ = win.on_listings(aimed, first, last)
     rows = rows[cols["owner"][rows]]
-    shop = cols["advertiser"][rows]
-    pair = cols["seller"][rows].astype(np.int64) * (int(shop.max(initial=0)) + 1) + shop
+    pair = pair_key(cols["seller"][rows], cols["advertiser"][rows])
     _, by_pair = distinct(cols["listing"][rows], pair)
     pairs, listings = np.unique(by_pair, return_counts=True)
     return np.sort(rows[np.isin(pair, pairs[listings >= least])])
@@ -520,6 +519,11 @@ def _round_min(values) -> float | None:
 
 def _round(value: float) -> float | None:
     return round(value, 3) if np.isfinite(value) else None
+
+
+def pair_key(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One int64 per (a, b) pair of non-negative interned ids: equal keys, equal pairs."""
+    return a.astype(np.int64) * (int(b.max(initial=0)) + 1) + b
 
 
 def distinct(values: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from chalicelib.config import Settings
-from chalicelib.detect.cohorts import Burst, Found, Window, components, distinct
+from chalicelib.detect.cohorts import Burst, Found, Window, components, distinct, pair_key
 
 
 def co_clicks(
@@ -57,7 +57,7 @@ def ties(
     """Person pairs (a < b) that met on two listings or more, in rounds more than `round_gap_ms`
     apart: a chance meeting happens once; a crew's members meet again on the next task list."""
     low, high = np.minimum(a, b), np.maximum(a, b)
-    key = low.astype(np.int64) * (int(high.max(initial=0)) + 1) + high
+    key = pair_key(low, high)
     order = np.argsort(key)
     key, low, high = key[order], low[order], high[order]
     lst, t = listing[order], ts[order]

@@ -222,18 +222,25 @@ def test_anyones_stay_in_the_band_on_an_attacked_listing_is_matched_until_its_cr
     assert stay_after(lambda r: 250 + 30_000 * r.weibull(0.7)).decision == "charge"
 
 
+def sellers_and_buyers_sieges(store, end: int, **extra):
+    """Two campaigns until `end`: on BIG one of sellers (two of its three accounts own shops), on
+    BIG2 one of buyers (one shop among three); `extra` goes to both (a band)."""
+    campaigns = campaign_store(store)
+    sellers = dict(accounts=["s-1", "s-2", "b-1"], seller_ids=["S1", "S2"], **extra)
+    buyers = dict(accounts=["b-2", "b-3", "b-4"], seller_ids=["S3"], **extra)
+    campaigns.merge(Campaign("cmp-sellers", "advertiser:BIG", T0, end, end, advertisers=["BIG"], **sellers))
+    campaigns.merge(Campaign("cmp-buyers", "advertiser:BIG2", T0, end, end, advertisers=["BIG2"], **buyers))
+    return campaigns
+
+
 def test_a_shop_owner_clicking_a_sellers_siege_in_a_wave_is_the_sieges(store):
     # A campaign whose members are mostly shop owners (2011, 2013: small sellers besieging a big
     # one): another seller on the besieged shop while it bursts is the siege's, though no sweep
     # has named him. A shopper without a shop, the shop's own owner, a seller at a quiet time, and
     # a seller on a campaign of buyers (or of phones without accounts) are not.
     end = T0 + 30 * MINUTE
-    campaigns = campaign_store(store)
-    sellers = dict(accounts=["s-1", "s-2", "b-1"], seller_ids=["S1", "S2"])
-    buyers = dict(accounts=["b-2", "b-3", "b-4"], seller_ids=["S3"])
+    campaigns = sellers_and_buyers_sieges(store, end)
     phones = dict(devices=[f"d-{k}" for k in range(10)], seller_ids=["S4"])  # ten people, one shop
-    campaigns.merge(Campaign("cmp-sellers", "advertiser:BIG", T0, end, end, advertisers=["BIG"], **sellers))
-    campaigns.merge(Campaign("cmp-buyers", "advertiser:BIG2", T0, end, end, advertisers=["BIG2"], **buyers))
     campaigns.merge(Campaign("cmp-phones", "advertiser:BIG3", T0, end, end, advertisers=["BIG3"], **phones))
 
     def click(click_id, advertiser, seller):
@@ -258,12 +265,7 @@ def test_a_shop_owners_stay_in_a_sellers_sieges_band_on_its_shop_is_the_sieges_i
     # without a shop, the shop's own owner, another shop, a campaign of buyers, or after the
     # siege's hold: charged.
     end = T0 + 30 * MINUTE
-    band = {"low_ms": 8_000, "high_ms": 14_000}
-    campaigns = campaign_store(store)
-    sellers = dict(accounts=["s-1", "s-2", "b-1"], seller_ids=["S1", "S2"], dwell=band)
-    buyers = dict(accounts=["b-2", "b-3", "b-4"], seller_ids=["S3"], dwell=band)
-    campaigns.merge(Campaign("cmp-sellers", "advertiser:BIG", T0, end, end, advertisers=["BIG"], **sellers))
-    campaigns.merge(Campaign("cmp-buyers", "advertiser:BIG2", T0, end, end, advertisers=["BIG2"], **buyers))
+    sellers_and_buyers_sieges(store, end, dwell={"low_ms": 8_000, "high_ms": 14_000})
 
     def stay(advertiser, seller, dwell_ms=10_000, ts=end + 10 * MINUTE):
         source = Source(ip="10.1.1.1", account_id="a-new", seller_id=seller)
