@@ -88,9 +88,9 @@ def merge(entries: list[PulseEntry], new: list[PulseEntry], keep_clicks: int, ke
     return sorted(recent.union(stays))
 
 
-def window_clicks(ts: np.ndarray, now: int, window_ms: int) -> int:
-    """Clicks in the window ending now: an attack lands within minutes."""
-    return int(np.count_nonzero((ts > now - window_ms) & (ts <= now)))
+def in_window(ts: np.ndarray, now: int, window_ms: int) -> np.ndarray:
+    """Which clicks fall in the window ending now: an attack lands within minutes."""
+    return (ts > now - window_ms) & (ts <= now)
 
 
 def quiet_rate(ts: np.ndarray, now: int, window_ms: int) -> float | None:
@@ -140,7 +140,7 @@ def advance(pulse: ListingPulse, new: list[PulseEntry], cfg: Settings) -> Listin
     ts = np.array([e.ts for e in entries], dtype=np.int64)
     now = int(ts.max())
     window = cfg.burst_window_s * 1000
-    if not bursting(window_clicks(ts, now, window), expected_clicks(pulse, cfg), cfg):
+    if not bursting(int(np.count_nonzero(in_window(ts, now, window))), expected_clicks(pulse, cfg), cfg):
         rate = quiet_rate(ts, now, window)
         if rate is not None and pulse.base > 0 and pulse.entries:
             # Capped at a day: past it the bound no longer binds (and a gap of years would overflow).
@@ -151,33 +151,40 @@ def advance(pulse: ListingPulse, new: list[PulseEntry], cfg: Settings) -> Listin
     return out
 
 
-def cohort_stays(pulse: ListingPulse, now: int, cfg: Settings) -> np.ndarray:
-    """The stays of the pulse's clicks in the cohort span before `now`: who came with the burst."""
-    return np.array(
-        [e.dwell for e in pulse.entries if e.dwell != NO_DWELL and now - e.ts < cfg.pulse_cohort_s * 1000],
-        dtype=np.float64,
-    )
+@dataclass(frozen=True)
+class Ring:
+    """A pulse's entries as arrays, read once per verdict: each click's time, stay and owner bit."""
+
+    ts: np.ndarray
+    dwell: np.ndarray
+    owner: np.ndarray
+
+    @classmethod
+    def of(cls, pulse: ListingPulse) -> Ring:
+        n = len(pulse.entries)
+        return cls(
+            np.fromiter((e.ts for e in pulse.entries), np.int64, n),
+            np.fromiter((e.dwell for e in pulse.entries), np.float64, n),
+            np.fromiter((e.owner for e in pulse.entries), np.bool_, n),
+        )
+
+    def in_window(self, now: int, cfg: Settings) -> np.ndarray:
+        """Which clicks fall in the burst window ending `now`."""
+        return in_window(self.ts, now, cfg.burst_window_s * 1000)
+
+    def cohort(self, now: int, cfg: Settings) -> np.ndarray:
+        """The stays of its clicks in the cohort span before `now`: who came with the burst."""
+        return self.dwell[(self.dwell != NO_DWELL) & (now - self.ts < cfg.pulse_cohort_s * 1000)]
 
 
-def scripted_band(cohort: np.ndarray, cfg: Settings) -> tuple[float, tuple[float, float] | None]:
-    """The cohort's Weibull shape, and its band when its stays are unnatural: a narrow middle
-    (shape far above organic's < 1) and neither the quick bounces nor the long tail."""
-    shape = signals.weibull_shape(cohort)
-    if not (shape >= cfg.pulse_min_shape and untailed(cohort) <= cfg.pulse_max_untailed):
-        return shape, None
-    return shape, signals.dwell_band(cohort, cfg.band_core_share, cfg.band_widen)
-
-
-def volume(pulse: ListingPulse, now: int, cfg: Settings) -> tuple[int, float]:
-    """Its clicks in the window ending `now`, and what its baseline brings in one."""
-    ts = np.array([e.ts for e in pulse.entries], dtype=np.int64)
-    return window_clicks(ts, now, cfg.burst_window_s * 1000), expected_clicks(pulse, cfg)
-
-
-def window_owners(pulse: ListingPulse, now: int, cfg: Settings) -> int:
-    """Its clicks in the window ending `now` by shop owners other than the advertiser."""
-    start = now - cfg.burst_window_s * 1000
-    return sum(1 for e in pulse.entries if e.owner and start < e.ts <= now)
+def scripted_band(cohort: np.ndarray, cfg: Settings) -> tuple[float, float, tuple[float, float] | None]:
+    """The cohort's Weibull shape, its tails share (`untailed`), and its band when its stays are
+    unnatural: a narrow middle (shape far above organic's < 1) and neither the quick bounces nor
+    the long tail."""
+    shape, tails = signals.weibull_shape(cohort), untailed(cohort)
+    if not (shape >= cfg.pulse_min_shape and tails <= cfg.pulse_max_untailed):
+        return shape, tails, None
+    return shape, tails, signals.dwell_band(cohort, cfg.band_core_share, cfg.band_widen)
 
 
 def sellers_crowd(v: Verdict, cfg: Settings) -> dict | None:
@@ -194,15 +201,17 @@ def verdict(pulse: ListingPulse, now: int, cfg: Settings) -> Verdict | None:
     """The listing's state at `now`: None unless bursting; scripted when its stays are unnatural."""
     if not pulse.entries:
         return None
-    clicks, expected = volume(pulse, now, cfg)
+    ring = Ring.of(pulse)
+    window = ring.in_window(now, cfg)
+    clicks, expected = int(np.count_nonzero(window)), expected_clicks(pulse, cfg)
     if not bursting(clicks, expected, cfg):
         return None
-    owners = window_owners(pulse, now, cfg)
-    cohort = cohort_stays(pulse, now, cfg)
+    owners = int(np.count_nonzero(window & ring.owner))
+    cohort = ring.cohort(now, cfg)
     if len(cohort) < cfg.pulse_min_stays:
         return Verdict(clicks, expected, owners=owners)
-    shape, band = scripted_band(cohort, cfg)
-    return Verdict(clicks, expected, shape, band, owners=owners, tails=untailed(cohort))
+    shape, tails, band = scripted_band(cohort, cfg)
+    return Verdict(clicks, expected, shape, band, owners=owners, tails=tails)
 
 
 def keyword_key(keyword: str) -> str:
@@ -223,8 +232,8 @@ def reached(listing: ListingPulse, now: int, cfg: Settings) -> bool:
     listings, leaves a few on each at first."""
     if not listing.entries:
         return False
-    clicks, expected = volume(listing, now, cfg)
-    return clicks >= cfg.burst_min_lift * expected
+    clicks = int(np.count_nonzero(Ring.of(listing).in_window(now, cfg)))
+    return clicks >= cfg.burst_min_lift * expected_clicks(listing, cfg)
 
 
 def through(v: Verdict, key: str) -> Verdict:
@@ -247,10 +256,10 @@ def borrow(v: Verdict, groups: list[ListingPulse], now: int, cfg: Settings) -> V
     if v.shape is not None:
         return v
     for group in groups:
-        cohort = cohort_stays(group, now, cfg)
+        cohort = Ring.of(group).cohort(now, cfg)
         if len(cohort) < cfg.pulse_min_stays:
             continue
-        shape, band = scripted_band(cohort, cfg)
+        shape, _, band = scripted_band(cohort, cfg)
         if band is not None:
             return replace(v, shape=shape, band=band, pooled=group.key)
     return v

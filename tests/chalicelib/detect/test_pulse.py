@@ -398,7 +398,7 @@ def test_a_stay_folded_into_a_shop_owners_click_keeps_it_an_owners():
     p = fold([PulseEntry(T0, 1, owner=True), PulseEntry(T0 + 5, 2)])
     with_stay = pulse.advance(p, [PulseEntry(T0, 1, 9_000)], CFG)
     assert [(e.dwell, e.owner) for e in with_stay.entries] == [(9_000, True), (NO_DWELL, False)]
-    assert pulse.window_owners(with_stay, T0 + 5, CFG) == 1
+    assert pulse.Ring.of(with_stay).owner.tolist() == [True, False]
 
 
 def owners_wave(rng, make_click, n, listings, minutes, owner_every):
