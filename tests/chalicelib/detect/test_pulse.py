@@ -401,6 +401,16 @@ def test_a_stay_folded_into_a_shop_owners_click_keeps_it_an_owners():
     assert pulse.Ring.of(with_stay).owner.tolist() == [True, False]
 
 
+def test_a_burst_counts_the_shop_owners_in_its_window_only():
+    rng = np.random.default_rng(7)
+    start = T0 + 360 * MINUTE
+    early = [replace(e, owner=True) for e in crowd(rng, start - 20 * MINUTE, 6, 2, lambda r: 10_000)]
+    burst = crowd(rng, start, 20, 2, lambda r: 10_000)
+    burst = [replace(e, click=60_000 + i, owner=i % 4 == 0) for i, e in enumerate(burst)]
+    v = pulse.verdict(fold(quiet(rng) + early + burst), start + 3 * MINUTE, CFG)
+    assert v is not None and v.clicks == 20 and v.owners == 5
+
+
 def owners_wave(rng, make_click, n, listings, minutes, owner_every):
     """60 clicks over `listings` in turn, within `minutes` of the end of the six quiet hours, with
     organic stays, every `owner_every`-th by a shop owner; click numbers and people from `n`: the
