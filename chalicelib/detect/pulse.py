@@ -19,6 +19,7 @@ Everything here is a pure function of plain data: the entries and the settings.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -88,11 +89,6 @@ def merge(entries: list[PulseEntry], new: list[PulseEntry], keep_clicks: int, ke
     return sorted(recent.union(stays))
 
 
-def in_window(ts: np.ndarray, now: int, window_ms: int) -> np.ndarray:
-    """Which clicks fall in the window ending now: an attack lands within minutes."""
-    return (ts > now - window_ms) & (ts <= now)
-
-
 def quiet_rate(ts: np.ndarray, now: int, window_ms: int) -> float | None:
     """Clicks per window before the current one, over the span the ring covers: its own baseline."""
     old = np.sort(ts[ts <= now - window_ms])
@@ -126,6 +122,35 @@ def expected_clicks(pulse: ListingPulse, cfg: Settings) -> float:
     return max(pulse.base, cfg.burst_floor_clicks)
 
 
+class Ring:
+    """A pulse's entries as arrays (each click's time, stay and owner bit), each read from the
+    entries once, and only when asked for: a verdict needs all three, `advance` and `reached`
+    only the times."""
+
+    def __init__(self, entries: list[PulseEntry]):
+        self.entries = entries
+
+    @cached_property
+    def ts(self) -> np.ndarray:
+        return np.fromiter((e.ts for e in self.entries), np.int64, len(self.entries))
+
+    @cached_property
+    def dwell(self) -> np.ndarray:
+        return np.fromiter((e.dwell for e in self.entries), np.float64, len(self.entries))
+
+    @cached_property
+    def owner(self) -> np.ndarray:
+        return np.fromiter((e.owner for e in self.entries), np.bool_, len(self.entries))
+
+    def in_window(self, now: int, cfg: Settings) -> np.ndarray:
+        """Which clicks fall in the burst window ending `now`: an attack lands within minutes."""
+        return (self.ts > now - cfg.burst_window_s * 1000) & (self.ts <= now)
+
+    def cohort(self, now: int, cfg: Settings) -> np.ndarray:
+        """The stays of its clicks in the cohort span before `now`: who came with the burst."""
+        return self.dwell[(self.dwell != NO_DWELL) & (now - self.ts < cfg.pulse_cohort_s * 1000)]
+
+
 def advance(pulse: ListingPulse, new: list[PulseEntry], cfg: Settings) -> ListingPulse | None:
     """The pulse with a batch's clicks and stays merged in; None if the batch adds nothing.
 
@@ -137,11 +162,10 @@ def advance(pulse: ListingPulse, new: list[PulseEntry], cfg: Settings) -> Listin
     if entries == pulse.entries:
         return None
     out = ListingPulse(pulse.key, entries, pulse.base, pulse.version)
-    ts = np.array([e.ts for e in entries], dtype=np.int64)
-    now = int(ts.max())
-    window = cfg.burst_window_s * 1000
-    if not bursting(int(np.count_nonzero(in_window(ts, now, window))), expected_clicks(pulse, cfg), cfg):
-        rate = quiet_rate(ts, now, window)
+    ring = Ring(entries)
+    now = int(ring.ts.max())
+    if not bursting(int(np.count_nonzero(ring.in_window(now, cfg))), expected_clicks(pulse, cfg), cfg):
+        rate = quiet_rate(ring.ts, now, cfg.burst_window_s * 1000)
         if rate is not None and pulse.base > 0 and pulse.entries:
             # Capped at a day: past it the bound no longer binds (and a gap of years would overflow).
             hours = min(max(now - pulse.entries[-1].ts, 0) / 3_600_000, 24.0)
@@ -149,32 +173,6 @@ def advance(pulse: ListingPulse, new: list[PulseEntry], cfg: Settings) -> Listin
         if rate is not None:
             out.base = rate
     return out
-
-
-@dataclass(frozen=True)
-class Ring:
-    """A pulse's entries as arrays, read once per verdict: each click's time, stay and owner bit."""
-
-    ts: np.ndarray
-    dwell: np.ndarray
-    owner: np.ndarray
-
-    @classmethod
-    def of(cls, pulse: ListingPulse) -> Ring:
-        n = len(pulse.entries)
-        return cls(
-            np.fromiter((e.ts for e in pulse.entries), np.int64, n),
-            np.fromiter((e.dwell for e in pulse.entries), np.float64, n),
-            np.fromiter((e.owner for e in pulse.entries), np.bool_, n),
-        )
-
-    def in_window(self, now: int, cfg: Settings) -> np.ndarray:
-        """Which clicks fall in the burst window ending `now`."""
-        return in_window(self.ts, now, cfg.burst_window_s * 1000)
-
-    def cohort(self, now: int, cfg: Settings) -> np.ndarray:
-        """The stays of its clicks in the cohort span before `now`: who came with the burst."""
-        return self.dwell[(self.dwell != NO_DWELL) & (now - self.ts < cfg.pulse_cohort_s * 1000)]
 
 
 def scripted_band(cohort: np.ndarray, cfg: Settings) -> tuple[float, float, tuple[float, float] | None]:
@@ -201,7 +199,7 @@ def verdict(pulse: ListingPulse, now: int, cfg: Settings) -> Verdict | None:
     """The listing's state at `now`: None unless bursting; scripted when its stays are unnatural."""
     if not pulse.entries:
         return None
-    ring = Ring.of(pulse)
+    ring = Ring(pulse.entries)
     window = ring.in_window(now, cfg)
     clicks, expected = int(np.count_nonzero(window)), expected_clicks(pulse, cfg)
     if not bursting(clicks, expected, cfg):
@@ -232,7 +230,7 @@ def reached(listing: ListingPulse, now: int, cfg: Settings) -> bool:
     listings, leaves a few on each at first."""
     if not listing.entries:
         return False
-    clicks = int(np.count_nonzero(Ring.of(listing).in_window(now, cfg)))
+    clicks = int(np.count_nonzero(Ring(listing.entries).in_window(now, cfg)))
     return clicks >= cfg.burst_min_lift * expected_clicks(listing, cfg)
 
 
@@ -256,7 +254,7 @@ def borrow(v: Verdict, groups: list[ListingPulse], now: int, cfg: Settings) -> V
     if v.shape is not None:
         return v
     for group in groups:
-        cohort = Ring.of(group).cohort(now, cfg)
+        cohort = Ring(group.entries).cohort(now, cfg)
         if len(cohort) < cfg.pulse_min_stays:
             continue
         shape, _, band = scripted_band(cohort, cfg)
