@@ -36,7 +36,7 @@ from chalicelib import sweep, validation
 from chalicelib.config import Settings, overrides, settings
 from chalicelib.detect.matcher import StoreCampaignMatcher
 from chalicelib.ingest import ClickIngest
-from chalicelib.models import COORDINATED_CAMPAIGN, DUPLICATE_CLICK, STAGE_DWELL, STAGE_REALTIME
+from chalicelib.models import COORDINATED_CAMPAIGN, DUPLICATE_CLICK, STAGE_DWELL, STAGE_REALTIME, Refund
 from chalicelib.observability import logger, metrics
 from chalicelib.storage.memory import MemoryStore
 from guardctl.simulator import SimConfig, SimDay, read_jsonl, simulate
@@ -120,9 +120,23 @@ def scenario(seed: int, hours: float = 24.0, variant: str | None = None) -> SimC
     return replace(drawn, **VARIANTS[variant]) if variant else drawn
 
 
+class ReplayStore(MemoryStore):
+    """MemoryStore that notes the day's time at which each click's refund was written (`clock`,
+    kept by the replay): the net charge during an attack needs the day's clock, not the wall's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = 0
+        self.refunded_on_day: dict[str, int] = {}
+
+    def put_refund(self, refund: Refund) -> None:
+        self.refunded_on_day.setdefault(refund.click_id, self.clock)
+        super().put_refund(refund)
+
+
 @dataclass
 class Run:
-    store: MemoryStore
+    store: ReplayStore
     seconds: float
     sweeps: int
     sweep_seconds: float
@@ -160,7 +174,7 @@ def _ip_only(source: dict) -> dict:
 def replay(day: SimDay, cfg: Settings, delivery: Delivery = Delivery()) -> Run:
     """Drive the guard through a day: profiles first, then events in time order, sweeping each minute
     (or as `delivery` says)."""
-    store = MemoryStore()
+    store = ReplayStore()
     for seller_id, body in day.sellers.items():
         store.put_seller(validation.parse_profile(seller_id, body, cfg))
     started = time.perf_counter()
@@ -171,8 +185,10 @@ def replay(day: SimDay, cfg: Settings, delivery: Delivery = Delivery()) -> Run:
     dwells: list[tuple[str, int]] = []
     batch_second = None
     next_sweep = None
+    last_ts = 0
 
     def flush():
+        store.clock = last_ts
         if clicks:
             ingest.score_clicks(validation.parse_clicks({"clicks": clicks}, cfg))
             clicks.clear()
@@ -188,6 +204,7 @@ def replay(day: SimDay, cfg: Settings, delivery: Delivery = Delivery()) -> Run:
             next_sweep = (ts // every + 1) * every
         while ts >= next_sweep:
             flush()
+            store.clock = next_sweep
             t0 = time.perf_counter()
             sweep.run_sweep(store, cfg, next_sweep)
             sweep_time += time.perf_counter() - t0
@@ -199,12 +216,14 @@ def replay(day: SimDay, cfg: Settings, delivery: Delivery = Delivery()) -> Run:
         if second != batch_second or len(clicks) >= BATCH or len(dwells) >= BATCH:
             flush()
             batch_second = second
+        last_ts = ts
         if event["type"] == "click":
             clicks.append(event["click"])
         else:
             dwells.append((event["dwell"]["click_id"], event["dwell"]["dwell_ms"]))
     flush()
     if next_sweep is not None:
+        store.clock = next_sweep
         t0 = time.perf_counter()
         sweep.run_sweep(store, cfg, next_sweep)
         sweep_time += time.perf_counter() - t0
@@ -263,7 +282,7 @@ def score(day: SimDay, run: Run) -> dict:
         "sweep_ms_mean": round(1000 * run.sweep_seconds / max(run.sweeps, 1), 2),
     }
     for attack in day.attacks:
-        out["attacks"].append(_attack_numbers(attack, clicks, day.labels, stage))
+        out["attacks"].append(_attack_numbers(attack, clicks, day.labels, stage, store.refunded_on_day))
     return out
 
 
@@ -290,16 +309,21 @@ def _replay_and_score(day: SimDay, cfg: Settings, delivery: str | None) -> dict:
     return score(day, replay(day, cfg, DELIVERIES[delivery] if delivery else Delivery()))
 
 
-def _attack_numbers(attack: dict, clicks: dict, labels: dict, stage: dict) -> dict:
+def _attack_numbers(
+    attack: dict, clicks: dict, labels: dict, stage: dict, refunded_on_day: dict[str, int]
+) -> dict:
     """What the attacked advertisers paid during the attack, against their honest traffic then.
 
-    Charged at the time: every click on them in the attack's span that was not stopped at click or
-    dwell time (a later sweep gives the money back, but the budget was drained meanwhile). Paid in
+    Charged at the time (gated): every click on them in the attack's span that was not stopped at
+    click or dwell time (a later sweep gives the money back, but the budget was drained
+    meanwhile). Net at its end (reported): of those, what was not given back by the time the
+    attack ended (`refunded_on_day`: when each refund was written, on the day's clock), the budget
+    a target had lost once the attack was over if a refund goes back into it when written. Paid in
     the end: what no rule refunded, the sweep's credits included.
     """
     advertisers = set(attack["targets"]["advertiser_ids"])
     lo, hi = attack["start_ms"], attack["end_ms"]
-    charged = paid = honest = fraud = fraud_refunded = fraud_live = 0
+    charged = net = paid = honest = fraud = fraud_refunded = fraud_live = 0
     for cid, c in clicks.items():
         if c["advertiser_id"] not in advertisers or not lo <= c["ts"] <= hi:
             continue
@@ -308,6 +332,7 @@ def _attack_numbers(attack: dict, clicks: dict, labels: dict, stage: dict) -> di
             honest += cost
         if stage.get(cid) not in (STAGE_REALTIME, STAGE_DWELL):
             charged += cost
+            net += cost if refunded_on_day.get(cid, hi + 1) > hi else 0
         if cid not in stage:
             paid += cost
         if labels[cid]["attack_id"] == attack["attack_id"]:
@@ -322,6 +347,7 @@ def _attack_numbers(attack: dict, clicks: dict, labels: dict, stage: dict) -> di
         "refunded": _share(fraud_refunded, fraud),
         "stopped_live": _share(fraud_live, fraud),
         "charge_ratio": round(charged / honest, 2) if honest else None,
+        "net_ratio": round(net / honest, 2) if honest else None,
         "paid_ratio": round(paid / honest, 2) if honest else None,
     }
 
@@ -347,11 +373,19 @@ def _missed(numbers: dict) -> list[tuple[str, str]]:
         v = numbers["legit_refunded"][g]
         if v is not None and v > TARGETS["legit_refunded_max"]:
             out.append((g, f"{g} refunded {v:.4f} > 0.003"))
-    for a in numbers["attacks"]:
-        r = a["charge_ratio"]
-        if a["kind"] != "bots" and r is not None and r > TARGETS["target_charge_ratio_max"]:
-            out.append(("charge_ratio", f"{a['attack_id']} targets charged {r}x honest > 1.5x"))
+    for a in _over_ratio(numbers, "charge_ratio"):
+        out.append(("charge_ratio", f"{a['attack_id']} targets charged {a['charge_ratio']}x honest > 1.5x"))
     return out
+
+
+def _over_ratio(numbers: dict, ratio: str) -> list[dict]:
+    """The day's attacks, bots aside as the gate always had them, whose targets paid over 1.5x their
+    honest spend by `ratio` (charged at the time, or net at the attack's end)."""
+    return [
+        a
+        for a in numbers["attacks"]
+        if a["kind"] != "bots" and (a[ratio] or 0) > TARGETS["target_charge_ratio_max"]
+    ]
 
 
 def misses(numbers: dict) -> list[str]:
@@ -364,7 +398,8 @@ def days_meeting(results: dict, days: Collection) -> dict[str, int]:
     of the table would otherwise tally by hand."""
     missed = [{name for name, _ in _missed(results[d])} for d in days if d in results]
     out = {name: sum(1 for m in missed if name not in m) for name in MET}
-    return {"days": len(missed), **out, "all": sum(1 for m in missed if not m)}
+    net = sum(1 for d in days if d in results and not _over_ratio(results[d], "net_ratio"))
+    return {"days": len(missed), **out, "all": sum(1 for m in missed if not m), "net_ratio": net}
 
 
 def _pct(v: float | None, digits: int = 1) -> str:
@@ -395,15 +430,17 @@ def print_table(results: dict, held_out: Collection) -> None:
     print()
     print(
         f"{'seed':>{w}} {'attack':>17} {'kind':>14} {'min':>6} {'fraud CNY':>9} {'refunded':>9} "
-        f"{'live':>7} {'charged/honest':>14} {'paid/honest':>11}"
+        f"{'live':>7} {'charged/honest':>14} {'net at end':>10} {'paid/honest':>11}"
     )
     for seed, n in results.items():
         for a in n["attacks"]:
-            ratio, paid = ("n/a" if a[k] is None else f"{a[k]}x" for k in ("charge_ratio", "paid_ratio"))
+            ratio, net, paid = (
+                "n/a" if a[k] is None else f"{a[k]}x" for k in ("charge_ratio", "net_ratio", "paid_ratio")
+            )
             shares = f"{_pct(a['refunded']):>9} {_pct(a['stopped_live']):>7}"
             print(
                 f"{seed!s:>{w}} {a['attack_id']:>17} {a['kind']:>14} {a['minutes']:>6} "
-                f"{a['fraud_cny']:>9} {shares} {ratio:>14} {paid:>11}"
+                f"{a['fraud_cny']:>9} {shares} {ratio:>14} {net:>10} {paid:>11}"
             )
 
 
@@ -490,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{meeting['fraud_refunded']}, stopped live >= 80% {meeting['fraud_realtime']}, "
             + ", ".join(f"{g} <= 0.3% {meeting[g]}" for g in GATED_LEGIT)
             + f", charged <= 1.5x honest {meeting['charge_ratio']}; every target {meeting['all']}"
+            + f" (reported, not gated: net <= 1.5x at the attack's end {meeting['net_ratio']})"
         )
     failed = {s: misses(results[s]) for s in held_out}
     failed = {s: m for s, m in failed.items() if m}

@@ -34,7 +34,17 @@ def tiny_day(seed: int):
 
 def test_smoke_run_scores_a_tiny_day(capsys, tmp_path):
     day = tiny_day(5)
-    numbers = evaluate.score(day, evaluate.replay(day, Settings()))
+    run = evaluate.replay(day, Settings())
+    stages = _stages(run.store, day)
+    clicks = {c["click_id"]: c["ts"] for c in day.clicks()}
+    swept = [cid for cid, stage in stages.items() if stage == "sweep"]
+    assert swept and run.store.refunded_on_day.keys() == stages.keys()
+    # Each refund is stamped on the day's clock: a sweep's credit at a minute's sweep after its click.
+    assert all(
+        run.store.refunded_on_day[cid] % 60_000 == 0 < run.store.refunded_on_day[cid] - clicks[cid]
+        for cid in swept
+    )
+    numbers = evaluate.score(day, run)
     assert numbers["clicks"] == sum(1 for _ in day.clicks())
     assert {a["kind"] for a in numbers["attacks"]} == {"rival_siege", "click_farm"}
     assert numbers["fraud_refunded"] > 0.5
@@ -128,24 +138,38 @@ def test_a_delivery_changes_how_the_day_arrives_not_what_it_holds():
 def test_an_attack_is_charged_what_was_not_stopped_live_and_pays_what_was_never_refunded():
     attack = {"attack_id": "siege-1", "kind": "rival_siege", "start_ms": 0, "end_ms": 600_000}
     attack["targets"] = {"advertiser_ids": ["BIG"]}
-    costs = {"honest": 1_000_000, "live": 2_000_000, "swept": 3_000_000, "missed": 4_000_000}
+    costs = {"honest": 1_000_000, "live": 2_000_000, "swept": 3_000_000, "late": 5_000_000}
+    costs["missed"] = 4_000_000
     clicks = {cid: {"advertiser_id": "BIG", "ts": 60_000, "cost_micros": c} for cid, c in costs.items()}
     clicks["elsewhere"] = {"advertiser_id": "OTHER", "ts": 60_000, "cost_micros": 9_000_000}
     labels = {cid: {"fraud": cid != "honest", "attack_id": "siege-1"} for cid in clicks}
     labels["honest"]["attack_id"] = None
-    stage = {"live": "realtime", "swept": "sweep"}
-    got = evaluate._attack_numbers(attack, clicks, labels, stage)
-    assert got["charge_ratio"] == 8.0  # honest + swept + missed, over honest
+    stage = {"live": "realtime", "swept": "sweep", "late": "sweep"}
+    # The sweep gave "swept" back while the attack ran, and "late" only after it had ended.
+    refunded_on_day = {"live": 60_000, "swept": 120_000, "late": 600_001}
+    got = evaluate._attack_numbers(attack, clicks, labels, stage, refunded_on_day)
+    assert got["charge_ratio"] == 13.0  # honest + swept + late + missed, over honest
+    assert got["net_ratio"] == 10.0  # honest + late + missed: swept was back in the budget by the end
     assert got["paid_ratio"] == 5.0  # honest + missed
-    assert got["refunded"] == round(5 / 9, 5)
-    assert got["stopped_live"] == round(2 / 9, 5)  # stopped at click or dwell time, of the attack's own
+    assert got["refunded"] == round(10 / 14, 5)
+    assert got["stopped_live"] == round(2 / 14, 5)  # stopped at click or dwell time, of the attack's own
 
 
-def _day_numbers(fraud=0.98, live=0.9, organic=0.001, surge=0.001, viral=0.0, ratios=(1.2,)):
+def _stages(store, day) -> dict[str, str]:
+    out = {}
+    for advertiser in {c["advertiser_id"] for c in day.clicks()}:
+        page, _ = store.query_refunds(advertiser, None, None, 10_000, None, None)
+        out.update((r.click_id, r.stage) for r in page)
+    return out
+
+
+def _day_numbers(fraud=0.98, live=0.9, organic=0.001, surge=0.001, viral=0.0, ratios=(1.2,), nets=None):
     attacks = [
-        {"attack_id": f"a-{i}", "kind": "rival_siege", "charge_ratio": r} for i, r in enumerate(ratios)
+        {"attack_id": f"a-{i}", "kind": "rival_siege", "charge_ratio": r, "net_ratio": n}
+        for i, (r, n) in enumerate(zip(ratios, nets or ratios, strict=True))
     ]
-    attacks.append({"attack_id": "bot-1", "kind": "bots", "charge_ratio": 9.0})  # bots are not gated
+    # Bots are not gated.
+    attacks.append({"attack_id": "bot-1", "kind": "bots", "charge_ratio": 9.0, "net_ratio": 9.0})
     legit = {"organic": organic, "seller_shopper": 0.05, "surge": surge, "viral": viral}
     return {"fraud_refunded": fraud, "fraud_realtime": live, "legit_refunded": legit, "attacks": attacks}
 
@@ -153,7 +177,7 @@ def _day_numbers(fraud=0.98, live=0.9, organic=0.001, surge=0.001, viral=0.0, ra
 def test_the_days_meeting_each_target_are_counted_as_the_misses_name_them():
     results = {
         1: _day_numbers(),
-        2: _day_numbers(fraud=0.96, organic=0.004, ratios=(1.2, 2.0)),
+        2: _day_numbers(fraud=0.96, organic=0.004, ratios=(1.2, 2.0), nets=(1.1, 1.4)),
         3: _day_numbers(live=0.79, viral=None),  # no viral traffic that day: nothing to miss
         4: _day_numbers(surge=0.0031),  # not among the days counted
     }
@@ -167,6 +191,7 @@ def test_the_days_meeting_each_target_are_counted_as_the_misses_name_them():
         "viral": 3,
         "charge_ratio": 2,
         "all": 1,
+        "net_ratio": 3,  # reported, not gated: day 2's second attack was given back to 1.4x by its end
     }
     assert evaluate.misses(results[2]) == [
         "fraud refunded 0.960 < 0.97",
