@@ -247,7 +247,6 @@ def _can_burst(key: np.ndarray, target: np.ndarray, minute: np.ndarray, width: i
 def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     """Fill each burst's dwell band, repeat and rival shares; returns who came back (by person)."""
     dwell = win.cols["dwell"]
-    market_iqr = signals.log_iqr(dwell)
     sizes = np.array([len(b.rows) for b in bursts])
     owner = np.repeat(np.arange(len(bursts)), sizes)
     rows = np.concatenate([b.rows for b in bursts])
@@ -256,11 +255,14 @@ def describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     spread = signals.log_iqr_by(dwell[rows], owner, len(bursts))
     low, high = signals.dwell_band_by(dwell[rows], owner, len(bursts), cfg.band_core_share, cfg.band_widen)
     untailed = signals.untailed_by(dwell[rows], owner, len(bursts))
+    # Each cohort against the market without it: a farm that is a third of a quiet window's
+    # clicks would otherwise narrow the market to its own band and pass for natural.
+    market_iqr = signals.log_iqr_outside(dwell, rows, owner, len(bursts))
     for i, b in enumerate(bursts):
         b.rival = float(rival[i])
-        if n_known[i] < cfg.cohort_min_dwells or not market_iqr > 0:
+        if n_known[i] < cfg.cohort_min_dwells or not market_iqr[i] > 0:
             continue
-        b.spread = float(spread[i]) / market_iqr
+        b.spread = float(spread[i] / market_iqr[i])
         # Two keys, as in the pulse: a narrow middle, and no organic bounces and long tail (a
         # dozen organic stays can have a narrow middle by chance; they seldom lack both ends).
         if b.spread <= cfg.dwell_spread_ratio and untailed[i] <= cfg.band_max_untailed:

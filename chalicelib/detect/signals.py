@@ -92,6 +92,55 @@ def log_iqr_by(dwell_ms: np.ndarray, group: np.ndarray, n_groups: int) -> np.nda
     return out
 
 
+def log_iqr_outside(dwell_ms: np.ndarray, rows: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """`log_iqr` of all the stays but each group's own (`rows` of `dwell_ms`, by `group`; NaN
+    under 4 left): the market each cohort is measured against, without the cohort in it.
+
+    Quartiles interpolate as np.percentile does, so each value equals log_iqr of the rest alone.
+    """
+    out = np.full(n_groups, np.nan)
+    ok = np.isfinite(dwell_ms) & (dwell_ms > 0)
+    market = np.sort(np.log(dwell_ms[ok]))
+    if len(market) == 0:
+        return out
+    values, start, n = _sorted_logs(dwell_ms[rows], group, n_groups)
+    # Each group's stays lifted apart from the others', so one search counts any group's.
+    span = market[-1] - market[0] + 1.0
+    lifted = values - market[0] + np.repeat(np.arange(n_groups), n) * span
+    left = len(market) - n
+    has = np.flatnonzero(left >= 4)
+    q1, q3 = (_outside_quantile(market, lifted, start[has], has * span, left[has], q) for q in (0.25, 0.75))
+    out[has] = q3 - q1
+    return out
+
+
+def _outside_quantile(
+    market: np.ndarray, lifted: np.ndarray, start: np.ndarray, offset: np.ndarray, n: np.ndarray, q: float
+) -> np.ndarray:
+    """Quantile q of the sorted `market` without each group's stays, numpy's linear interpolation."""
+    at = (n - 1) * q
+    below = np.floor(at).astype(np.intp)
+    gamma = at - below
+    lo, hi = (_kth_outside(market, lifted, start, offset, k) for k in (below, below + 1))
+    diff = hi - lo
+    return np.where(gamma >= 0.5, hi - diff * (1 - gamma), lo + diff * gamma)
+
+
+def _kth_outside(
+    market: np.ndarray, lifted: np.ndarray, start: np.ndarray, offset: np.ndarray, k: np.ndarray
+) -> np.ndarray:
+    """The k-th smallest (from 0) of the market without each group's stays: the first market value
+    with k + 1 at or below it once the group's own are taken out (a binary search per group)."""
+    lo, hi = np.zeros(len(k), np.intp), np.full(len(k), len(market) - 1, np.intp)
+    while np.any(lo < hi):
+        mid = (lo + hi) // 2
+        v = market[mid]
+        own = np.searchsorted(lifted, v - market[0] + offset, side="right") - start
+        enough = np.searchsorted(market, v, side="right") - own >= k + 1
+        hi, lo = np.where(enough, mid, hi), np.where(enough, lo, mid + 1)
+    return market[lo]
+
+
 def untailed_by(dwell_ms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     """Each group's share of stays under a fifth or over three times its median (NaN if none):
     organic stays (Weibull shape <= 1) put a quarter or more there, a script or a band almost none."""

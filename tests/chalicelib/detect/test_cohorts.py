@@ -52,6 +52,20 @@ def test_crew_coming_back_without_dwell_reports_is_caught_by_the_lockstep_repeat
     assert len(campaign.bursts) >= 2
 
 
+def test_a_farm_filling_a_quiet_window_is_measured_against_the_market_outside_it():
+    # 100 honest clicks over the window, 600 of a hired band (15-40 s) on LX in 30 minutes: the
+    # window's stays are mostly the farm's, so measured against them all its band looks natural.
+    s = scene(attack=False, viral=False, quiet=100)
+    rng = np.random.default_rng(7)
+    for k in range(600):
+        s.add(T0 + 180 * MINUTE + rng.uniform(0, 30 * MINUTE), "LX", k, rng.uniform(15_000, 40_000), "attack")
+    frame, win, found = found_in(s)
+    (campaign,) = found
+    assert clicks_of(frame, win, campaign) <= s.attack
+    low, high = campaign.band
+    assert 10_000 < low < 20_000 and 35_000 < high < 60_000
+
+
 def test_quiet_market_has_no_campaign():
     _, _, found = found_in(scene(attack=False, viral=False))
     assert found == []

@@ -131,11 +131,11 @@ def ref_bursts(win: Window, cfg: Settings) -> list[Burst]:
 
 def ref_describe(bursts: list[Burst], win: Window, cfg: Settings) -> np.ndarray:
     dwell = win.cols["dwell"]
-    market_iqr = signals.log_iqr(dwell)
     for b in bursts:
         b.rival = float(win.cols["rival"][b.rows].mean())
         known = dwell[b.rows]
         known = known[np.isfinite(known)]
+        market_iqr = signals.log_iqr(np.delete(dwell, b.rows))  # the market without this cohort
         if len(known) < cfg.cohort_min_dwells or not market_iqr > 0:
             continue
         b.spread = signals.log_iqr(known) / market_iqr

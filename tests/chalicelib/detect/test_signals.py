@@ -129,6 +129,21 @@ def test_log_iqr_by_group_equals_log_iqr_of_each_group_exactly():
         np.testing.assert_array_equal(got, want)
 
 
+def test_log_iqr_outside_each_group_equals_log_iqr_of_the_rest_exactly():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        dwell = np.round(rng.weibull(0.7, 300) * 20_000)  # rounded: ties between a group and the rest
+        dwell[rng.random(300) < 0.1] = np.nan
+        n_groups = 6
+        members = [rng.choice(300, rng.integers(0, 120), replace=False) for _ in range(n_groups)]
+        rows = np.concatenate(members).astype(np.intp)
+        group = np.repeat(np.arange(n_groups), [len(m) for m in members])
+        got = signals.log_iqr_outside(dwell, rows, group, n_groups)
+        want = [signals.log_iqr(np.delete(dwell, m)) for m in members]
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    assert np.isnan(signals.log_iqr_outside(np.array([1000.0] * 5), np.arange(3), np.zeros(3, int), 1))[0]
+
+
 def test_log_iqr_needs_a_few_stays():
     assert signals.log_iqr(np.array([1000.0, 2000.0, 4000.0, 8000.0, 16000.0])) == pytest.approx(np.log(4))
     assert np.isnan(signals.log_iqr(np.array([1000.0, np.nan])))
