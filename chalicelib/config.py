@@ -124,8 +124,9 @@ class Settings:
     burst_floor_clicks: float = 0.5
     # "Many sources": fewer than this many distinct shoppers in a window is not coordination.
     burst_min_sources: int = 12
-    # Dwell: a cohort whose log-dwell spread is under half the market's has a scripted stay or a
-    # hired band (organic stays are Weibull with shape < 1: Liu, White, Dumais SIGIR 2010).
+    # Dwell: a cohort whose log-dwell spread is under half the market's (the window's other stays)
+    # has a scripted stay or a hired band (organic stays are Weibull with shape < 1: Liu, White,
+    # Dumais SIGIR 2010).
     # The test needs this many reported stays to be read.
     dwell_spread_ratio: float = 0.5
     cohort_min_dwells: int = 12
