@@ -197,20 +197,25 @@ def replay(day: SimDay, cfg: Settings, delivery: Delivery = Delivery()) -> Run:
             dwells.clear()
         metrics.clear_metrics()  # each request would publish its own; the benchmark publishes none
 
+    def sweep_at(until: int) -> None:
+        """Score what is batched, then sweep up to `until`, timed, with the day's clock at `until`."""
+        nonlocal ingest, sweep_time, sweeps
+        flush()
+        store.clock = until
+        t0 = time.perf_counter()
+        sweep.run_sweep(store, cfg, until)
+        sweep_time += time.perf_counter() - t0
+        sweeps += 1
+        # Campaigns change only at sweeps: a fresh matcher sees them, like a new request.
+        ingest = ClickIngest(store, cfg, StoreCampaignMatcher(store, cfg))
+
     every = delivery.sweep_every_ms
     for event in deliver(day.events, delivery):
         ts = event["ts_ms"]
         if next_sweep is None:
             next_sweep = (ts // every + 1) * every
         while ts >= next_sweep:
-            flush()
-            store.clock = next_sweep
-            t0 = time.perf_counter()
-            sweep.run_sweep(store, cfg, next_sweep)
-            sweep_time += time.perf_counter() - t0
-            sweeps += 1
-            # Campaigns change only at sweeps: a fresh matcher sees them, like a new request.
-            ingest = ClickIngest(store, cfg, StoreCampaignMatcher(store, cfg))
+            sweep_at(next_sweep)
             next_sweep += every
         second = ts // SECOND_MS
         if second != batch_second or len(clicks) >= BATCH or len(dwells) >= BATCH:
@@ -223,11 +228,7 @@ def replay(day: SimDay, cfg: Settings, delivery: Delivery = Delivery()) -> Run:
             dwells.append((event["dwell"]["click_id"], event["dwell"]["dwell_ms"]))
     flush()
     if next_sweep is not None:
-        store.clock = next_sweep
-        t0 = time.perf_counter()
-        sweep.run_sweep(store, cfg, next_sweep)
-        sweep_time += time.perf_counter() - t0
-        sweeps += 1
+        sweep_at(next_sweep)
     return Run(store, time.perf_counter() - started, sweeps, sweep_time)
 
 

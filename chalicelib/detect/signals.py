@@ -122,8 +122,7 @@ def _outside_quantile(
     below = np.floor(at).astype(np.intp)
     gamma = at - below
     lo, hi = (_kth_outside(market, lifted, start, offset, k) for k in (below, below + 1))
-    diff = hi - lo
-    return np.where(gamma >= 0.5, hi - diff * (1 - gamma), lo + diff * gamma)
+    return _interpolate(lo, hi, gamma)
 
 
 def _kth_outside(
@@ -174,6 +173,11 @@ def _sorted_quantile(values: np.ndarray, start: np.ndarray, n: np.ndarray, q: fl
     gamma = at - below
     lo = values[start + below.astype(np.intp)]
     hi = values[start + below.astype(np.intp) + 1]
+    return _interpolate(lo, hi, gamma)
+
+
+def _interpolate(lo: np.ndarray, hi: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+    """Between two neighbouring sorted values, by `gamma`, exactly as np.percentile computes it."""
     diff = hi - lo
     return np.where(gamma >= 0.5, hi - diff * (1 - gamma), lo + diff * gamma)
 
