@@ -83,7 +83,7 @@ def _sweep(store: Store, cfg: Settings, until: int | None) -> dict:
         if changed or folded:
             gone = {stored.campaign_id} | {c.campaign_id for c in folded}
             recent = [c for c in recent if c.campaign_id not in gone] + [stored]
-        written += _credit(store, cfg, frame, win, f, stored)
+        written += _credit(store, cfg, frame, win, f, stored, until)
         out[stored.campaign_id] = stored.summary()
     if written:
         metrics_add("SweepRefunds", written)
@@ -266,13 +266,19 @@ def _parts_of(draft: Campaign, recent: list[Campaign], continued: str) -> list[C
     ]
 
 
-def _credit(store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Found, c: Campaign) -> int:
+def _credit(
+    store: Store, cfg: Settings, frame: ClickFrame, win: Window, f: Found, c: Campaign, until: int
+) -> int:
     """Credit the members' clicks on the targets that are still charged; returns refunds written.
 
     A click credited on its own evidence is the cohort's; a member's other click on the targets
-    during the attack is the member's (camouflaged crews randomise their stays).
+    during the attack is the member's (camouflaged crews randomise their stays). A click of the
+    last `sweep_stay_wait_s` whose stay is not in yet waits for the next sweep: its stay report
+    may still stop it, inside the click's own billing, before a refund has to.
     """
-    rows = f.rows[win.cols["charged"][f.rows]]
+    cols = win.cols
+    waiting = np.isnan(cols["dwell"][f.rows]) & (cols["ts"][f.rows] > until - cfg.sweep_stay_wait_s * 1000)
+    rows = f.rows[cols["charged"][f.rows] & ~waiting]
     own = np.isin(rows, f.credited)
     if len(rows) == 0:
         return 0

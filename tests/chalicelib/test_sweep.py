@@ -65,6 +65,23 @@ def test_sweep_credits_the_crew_once_and_is_idempotent(store):
     assert sweep.get_campaign(store, "cmp-unknown") is None
 
 
+def test_a_click_of_the_last_minute_waits_for_its_stay_until_the_next_sweep():
+    store = MemoryStore()
+    s = scene(quiet=300, viral=False, repeat=True)  # the crew's round on LY has no stays
+    replay(store, s)
+    last = max(c.ts for c in s.clicks)
+    waiting = {c.click_id for c in s.clicks if c.ts > last + 1 - CFG.sweep_stay_wait_s * 1000}
+    assert waiting and waiting <= s.attack
+
+    sweep.run_sweep(store, CFG, last + 1)
+    credited = set(refunds(store, "BIG"))
+    assert not credited & waiting
+    assert len(credited) >= 0.8 * (len(s.attack) - len(waiting))
+
+    sweep.run_sweep(store, CFG, last + 1 + MINUTE)
+    assert waiting <= set(refunds(store, "BIG"))
+
+
 def test_a_second_process_sweeping_the_same_data_names_the_same_campaign():
     store = MemoryStore()
     s = scene(quiet=300, viral=False)
