@@ -118,9 +118,7 @@ def _outside_quantile(
     market: np.ndarray, lifted: np.ndarray, start: np.ndarray, offset: np.ndarray, n: np.ndarray, q: float
 ) -> np.ndarray:
     """Quantile q of the sorted `market` without each group's stays, numpy's linear interpolation."""
-    at = (n - 1) * q
-    below = np.floor(at).astype(np.intp)
-    gamma = at - below
+    below, gamma = _rank(n, q)
     lo, hi = (_kth_outside(market, lifted, start, offset, k) for k in (below, below + 1))
     return _interpolate(lo, hi, gamma)
 
@@ -168,12 +166,17 @@ def _sorted_logs(dwell_ms: np.ndarray, group: np.ndarray, n_groups: int) -> tupl
 
 def _sorted_quantile(values: np.ndarray, start: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
     """Quantile q of each sorted slice values[start:start + n], numpy's linear interpolation."""
+    below, gamma = _rank(n, q)
+    at = start + below
+    return _interpolate(values[at], values[at + 1], gamma)
+
+
+def _rank(n: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where quantile q falls among n sorted values, as np.percentile places it: the index of the
+    value below and the weight of the one above."""
     at = (n - 1) * q
     below = np.floor(at)
-    gamma = at - below
-    lo = values[start + below.astype(np.intp)]
-    hi = values[start + below.astype(np.intp) + 1]
-    return _interpolate(lo, hi, gamma)
+    return below.astype(np.intp), at - below
 
 
 def _interpolate(lo: np.ndarray, hi: np.ndarray, gamma: np.ndarray) -> np.ndarray:
