@@ -146,6 +146,10 @@ class Ring:
         """Which clicks fall in the burst window ending `now`: an attack lands within minutes."""
         return (self.ts > now - cfg.burst_window_s * 1000) & (self.ts <= now)
 
+    def window_clicks(self, now: int, cfg: Settings) -> int:
+        """How many clicks fall in the burst window ending `now`."""
+        return int(np.count_nonzero(self.in_window(now, cfg)))
+
     def cohort(self, now: int, cfg: Settings) -> np.ndarray:
         """The stays of its clicks in the cohort span before `now`: who came with the burst."""
         return self.dwell[(self.dwell != NO_DWELL) & (now - self.ts < cfg.pulse_cohort_s * 1000)]
@@ -164,7 +168,7 @@ def advance(pulse: ListingPulse, new: list[PulseEntry], cfg: Settings) -> Listin
     out = ListingPulse(pulse.key, entries, pulse.base, pulse.version)
     ring = Ring(entries)
     now = int(ring.ts.max())
-    if not bursting(int(np.count_nonzero(ring.in_window(now, cfg))), expected_clicks(pulse, cfg), cfg):
+    if not bursting(ring.window_clicks(now, cfg), expected_clicks(pulse, cfg), cfg):
         rate = quiet_rate(ring.ts, now, cfg.burst_window_s * 1000)
         if rate is not None and pulse.base > 0 and pulse.entries:
             # Capped at a day: past it the bound no longer binds (and a gap of years would overflow).
@@ -230,8 +234,7 @@ def reached(listing: ListingPulse, now: int, cfg: Settings) -> bool:
     listings, leaves a few on each at first."""
     if not listing.entries:
         return False
-    clicks = int(np.count_nonzero(Ring(listing.entries).in_window(now, cfg)))
-    return clicks >= cfg.burst_min_lift * expected_clicks(listing, cfg)
+    return Ring(listing.entries).window_clicks(now, cfg) >= cfg.burst_min_lift * expected_clicks(listing, cfg)
 
 
 def through(v: Verdict, key: str) -> Verdict:
