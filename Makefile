@@ -33,7 +33,7 @@ export TIMEFORMAT := took %0R s
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 CHROMIUM ?= /usr/bin/chromium
-.PHONY: help deps browser-deps run test test-moto test-local test-browser lint eval eval-elsewhere load clean distclean
+.PHONY: help deps browser-deps run test test-moto test-local test-browser lint eval eval-elsewhere eval-third load clean distclean
 
 help: ## this list (a target documents itself with a trailing double-hash comment)
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -73,11 +73,20 @@ lint: deps ## ruff
 eval: deps ## detection quality on simulated days (tuning and held-out seeds); ARGS="--seeds 11"
 	$(PY) -m guardctl.evaluate $(ARGS)
 
+# A traffic model written apart from the guard: its folder under bench/ ($(1)) and its seeds ($(2)).
+define eval_model
+	@mkdir -p out
+	@for n in $(2); do $(PY) bench/$(1)/gen.py --seed $$n --out out/$(1)-$$n.jsonl >/dev/null; done
+	$(PY) -m guardctl.evaluate $(foreach n,$(2),--day out/$(1)-$(n).jsonl) $(ARGS)
+endef
+
 ELSEWHERE_SEEDS ?= 1 2 3
 eval-elsewhere: deps ## detection quality on days of the second traffic model (bench/elsewhere); ELSEWHERE_SEEDS="1 2 3"
-	@mkdir -p out
-	@for n in $(ELSEWHERE_SEEDS); do $(PY) bench/elsewhere/gen.py --seed $$n --out out/elsewhere-$$n.jsonl >/dev/null; done
-	$(PY) -m guardctl.evaluate $(foreach n,$(ELSEWHERE_SEEDS),--day out/elsewhere-$(n).jsonl) $(ARGS)
+	$(call eval_model,elsewhere,$(ELSEWHERE_SEEDS))
+
+THIRD_SEEDS ?= 1 2 3
+eval-third: deps ## detection quality on days of the third traffic model (bench/third); THIRD_SEEDS="1 2 3"
+	$(call eval_model,third,$(THIRD_SEEDS))
 
 test-moto: deps ## the fast tier: every test not marked dynamodb_local, on moto
 	@echo "== tests on moto"

@@ -274,12 +274,13 @@ def test_an_honest_double_click_is_refunded_and_reported_as_a_duplicate():
     assert numbers["legit_refunded_by_campaigns"]["organic"] == 0.0
 
 
-def test_the_second_traffic_model_writes_a_day_the_contract_accepts(tmp_path):
-    # `make eval-elsewhere` feeds these days to the guard: every profile, click and dwell report
-    # must pass the API's validation, and every click must be labelled.
+@pytest.mark.parametrize("model", ["elsewhere", "third"])
+def test_a_traffic_model_built_apart_writes_a_day_the_contract_accepts(tmp_path, model):
+    # `make eval-elsewhere` and `make eval-third` feed these days to the guard: every profile,
+    # click and dwell report must pass the API's validation, and every click must be labelled.
     root = Path(__file__).resolve().parents[2]
-    out = tmp_path / "elsewhere-1.jsonl"
-    gen = [sys.executable, str(root / "bench" / "elsewhere" / "gen.py"), "--seed", "1", "--out", str(out)]
+    out = tmp_path / f"{model}-1.jsonl"
+    gen = [sys.executable, str(root / "bench" / model / "gen.py"), "--seed", "1", "--out", str(out)]
     subprocess.run(gen, check=True, capture_output=True, cwd=tmp_path)
     day = read_jsonl(out)
     cfg = Settings()
