@@ -473,8 +473,9 @@ def _schemas() -> dict:
                 "signals": {
                     "type": "object",
                     "description": "the numbers that made it a campaign; found_by is crew for a crew "
-                    "found by its members meeting again, without bursts, and strangers for a shop "
-                    "clicked by identities seen once (a slow drip)",
+                    "found by its members meeting again, without bursts, strangers for a shop "
+                    "clicked by identities seen once (a slow drip), and scripted_strangers for a "
+                    "keyword whose logged-out stays crowd one narrow band (click software)",
                 },
                 "folded": {
                     **string_list,

@@ -21,7 +21,7 @@ from chalicelib.config import Settings
 from chalicelib.detect.cohorts import Found, Window, find_bursts, find_campaigns
 from chalicelib.detect.crews import find_crews
 from chalicelib.detect.frame import ClickFrame
-from chalicelib.detect.strangers import find_strangers
+from chalicelib.detect.strangers import STRANGERS, find_scripts, find_strangers
 from chalicelib.ingest import new_refund
 from chalicelib.models import (
     CHARGE,
@@ -96,13 +96,16 @@ def _sweep(store: Store, cfg: Settings, until: int | None) -> dict:
 
 def detect(win: Window, cfg: Settings) -> list[Found]:
     """Every campaign in the window: burst campaigns, then crews that never burst among the people
-    those do not hold, then shops clicked by strangers outside both and outside every burst."""
+    those do not hold, then shops clicked by strangers outside both and outside every burst, then
+    keywords whose strangers stay as a script was set to, outside all of those."""
     bursts = find_bursts(win, cfg) if len(win) else []
     found = find_campaigns(win, cfg, bursts)
     held = _persons(win, [f.rows for f in found])
     crews = find_crews(win, cfg, held)
     held = np.union1d(held, _persons(win, [f.rows for f in crews]))
-    return found + crews + find_strangers(win, cfg, held, bursts)
+    strangers = find_strangers(win, cfg, held, bursts)
+    held = np.union1d(held, _persons(win, [f.rows for f in strangers]))
+    return found + crews + strangers + find_scripts(win, cfg, held, bursts)
 
 
 def _persons(win: Window, rows: list[np.ndarray]) -> np.ndarray:
@@ -224,8 +227,8 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
     shared people are at least `link_containment` of the burst side's: a few of a task group's
     members in a siege's campaign (the group's round went through the besieged shop) do not make
     the siege the group's, nor give its hundreds of sellers the crew's reach. Strangers continue
-    only strangers: one-shot identities another campaign shares are its leftovers, and it stays
-    what it was.
+    only strangers, and scripted strangers only theirs: one-shot identities another campaign
+    shares are its leftovers, and it stays what it was.
     """
     hold = cfg.member_hold_s * 1000
     listings = set(draft.listings)
@@ -237,7 +240,7 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
         people = set(c.accounts) | set(c.devices)
         crew_shared = len(crew & people)
         if draft.found_by != c.found_by:
-            if "strangers" in (draft.found_by, c.found_by):
+            if {draft.found_by, c.found_by} & STRANGERS:
                 continue
             burst_side = crew if draft.found_by == "bursts" else people  # the other is a crew
             if crew_shared < cfg.link_containment * len(burst_side):

@@ -70,12 +70,18 @@ class StoreCampaignMatcher(CampaignMatcher):
         self._listings: dict[str, list[Campaign]] = {}
         self._sellers_sieges: list[Campaign] = []
         self._strangers: dict[str, list[Campaign]] = {}  # strangers' campaigns by shop
+        self._scripts: dict[str, list[Campaign]] = {}  # scripted strangers' campaigns by keyword
         self._listing_hashes: dict[str, frozenset[int]] = {}  # by campaign, for `trail.repeat_clicks`
 
     def _load(self, ts: int) -> None:
         self._members = {}
         horizon = ts - max(self.cfg.member_hold_s, self.cfg.target_hold_s) * 1000
         for c in campaign_store(self.store).ending_after(horizon):
+            if c.found_by == "scripted_strangers":
+                # Its members are one-shot identities: the keyword and the band are what return.
+                for keyword in c.keywords:
+                    self._scripts.setdefault(keyword, []).append(c)
+                continue
             for kind, ids in (("a:", c.accounts), ("d:", c.devices), ("s:", c.seller_ids)):
                 for i in ids:
                     self._members.setdefault(kind + i, []).append(c)
@@ -236,7 +242,8 @@ class StoreCampaignMatcher(CampaignMatcher):
         A burst campaign's member anywhere: its scripted stays follow it to the next target. A
         crew's or a drip's only on its listings and shops, where its clicks are matched: a hired
         crew's band is a browsing stay's, and its members shop meanwhile. Also a shop owner's
-        stay in a sellers' siege's band on its shops, waves or not."""
+        stay in a sellers' siege's band on its shops, waves or not, and a logged-out stay in a
+        scripted keyword's band on that keyword."""
         members = self._campaigns_of(click)
         targets = {c.campaign_id: c for c in self._listings.get(click.listing_id, [])} if on_targets else {}
         for cid in sorted(members.keys() | targets.keys()):
@@ -249,4 +256,14 @@ class StoreCampaignMatcher(CampaignMatcher):
                 active = c.start_ts <= click.ts <= last + self.cfg.target_hold_s * 1000
             if active and in_band(c, dwell_ms):
                 return cid
-        return self._sellers_siege_on(click, dwell_ms)
+        return self._sellers_siege_on(click, dwell_ms) or self._script_on(click, dwell_ms)
+
+    def _script_on(self, click: Click, dwell_ms: int) -> str | None:
+        """A scripted strangers' campaign running on the click's keyword whose band holds the stay:
+        the software's next click, logged out. An honest logged-out stay in the band is dropped
+        with it: the band is narrow, and logged-in shoppers are not looked at."""
+        if click.source.account_id:
+            return None
+        scripts = self._scripts.get(click.keyword or "", ())
+        found = (c.campaign_id for c in scripts if self._running(c, click.ts) and in_band(c, dwell_ms))
+        return min(found, default=None)

@@ -48,11 +48,11 @@ def poisson_surprise(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
     return np.where(k > lam, s, 0.0)
 
 
-def binomial_surprise(hits: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
+def binomial_surprise(hits: np.ndarray, n: np.ndarray, p: float | np.ndarray) -> np.ndarray:
     """Chernoff bound -ln P(X >= hits) for Binomial(n, p): how unlikely a share is by chance."""
     k, n = np.asarray(hits, dtype=np.float64), np.asarray(n, dtype=np.float64)
     q = np.divide(k, n, out=np.zeros_like(k), where=n > 0)
-    p = min(max(p, 1e-9), 1 - 1e-9)
+    p = np.clip(p, 1e-9, 1 - 1e-9)
     with np.errstate(divide="ignore", invalid="ignore"):
         s = k * np.log(q / p) + (n - k) * np.log((1 - q) / (1 - p))
     s = np.where(q >= 1, k * np.log(1 / p), s)  # no click left over: (n - k) log(0/..) is 0

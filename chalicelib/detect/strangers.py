@@ -15,6 +15,24 @@ back.
    that share is `burst_min_surprise` nats unlikely by chance.
 4. Its clicks are the one-shot clicks on the shop, its members their identities; while it runs, a
    new identity's click on the shop is dropped at click time (chalicelib/detect/matcher.py).
+
+Click software spreads wider: a new ip, device or none per click, logged out, over the ads of a
+keyword or two across many shops, so no shop is mostly strangers. What it cannot hide is the stay
+it was set to make. On a keyword, its strangers (logged-out clicks: an account can be banned, and
+the software would need thousands) put most of their stays in one narrow band, where the
+keyword's logged-in shoppers, who read the same pages, put few (organic stays are Weibull with
+shape < 1: Liu, White, Dumais, SIGIR 2010):
+
+5. The band: the shortest log-interval holding `band_core_share` of the keyword's stranger stays,
+   widened by `script_band_widen` of its width each side.
+6. A keyword is scripted when at least `burst_min_sources` stranger stays fall in its band, that
+   band is under `dwell_spread_ratio` of the spread of the window's logged-in shoppers' stays, and
+   the count is `burst_min_surprise` nats unlikely against the share of the keyword's logged-in
+   shoppers' stays in the band.
+7. Its clicks are the strangers' clicks on the keyword in the band (honest ones among them too:
+   too few strangers come before the software to tell when it began); while it runs, a
+   logged-out stay in the band on the keyword is dropped at dwell time
+   (chalicelib/detect/matcher.py).
 """
 
 from __future__ import annotations
@@ -24,15 +42,26 @@ import numpy as np
 from chalicelib.config import Settings
 from chalicelib.detect import signals
 from chalicelib.detect.cohorts import Burst, Found, Window
+from chalicelib.detect.frame import NONE
+
+# How campaigns found by their strangers are marked (`found_by`): each continues only its own kind.
+STRANGERS = frozenset({"strangers", "scripted_strangers"})
+
+
+def _judged(win: Window, taken: np.ndarray, bursts: list[Burst]) -> np.ndarray:
+    """Clicks outside the `bursts` (all of the window's, suspect or not: a crowd arriving at once is
+    the burst tests' business) and outside the persons campaigns hold (`taken`)."""
+    judged = ~np.isin(win.cols["person"], taken)
+    if bursts:
+        judged[np.concatenate([b.rows for b in bursts])] = False
+    return judged
 
 
 def find_strangers(win: Window, cfg: Settings, taken: np.ndarray, bursts: list[Burst]) -> list[Found]:
     """The shops of the window clicked by strangers, outside the `bursts` (all of the window's,
     suspect or not) and the persons campaigns hold (`taken`)."""
     cols = win.cols
-    judged = win.named & ~np.isin(cols["person"], taken)
-    if bursts:
-        judged[np.concatenate([b.rows for b in bursts])] = False
+    judged = win.named & _judged(win, taken, bursts)
     if not judged.any():
         return []
     one_shot = judged & win.one_shot
@@ -76,6 +105,72 @@ def _found(shop: int, rows: np.ndarray, clicks: int, market: float, win: Window)
             "named_clicks": clicks,
             "one_shot_share": round(len(rows) / clicks, 3),
             "market_one_shot_share": round(market, 3),
+            "cohort_sources": int(len(persons)),
+            "member_sources": int(len(persons)),
+        },
+    )
+
+
+def find_scripts(win: Window, cfg: Settings, taken: np.ndarray, bursts: list[Burst]) -> list[Found]:
+    """The keywords of the window whose strangers stay as a script was set to, outside the `bursts`
+    and the persons campaigns hold (`taken`)."""
+    cols = win.cols
+    stayed = np.isfinite(cols["dwell"]) & (cols["keyword"] != NONE)
+    rows = np.flatnonzero(_judged(win, taken, bursts) & stayed)
+    if len(rows) == 0:
+        return []
+    dwell = cols["dwell"][rows]
+    stranger = cols["account"][rows] == NONE
+    keywords, group = np.unique(cols["keyword"][rows], return_inverse=True)
+    n = len(keywords)
+    low, high = signals.dwell_band_by(
+        dwell[stranger], group[stranger], n, cfg.band_core_share, cfg.script_band_widen
+    )
+    inside = (dwell >= low[group]) & (dwell <= high[group])  # NaN bands hold nothing
+    hits = np.bincount(group[stranger], weights=inside[stranger], minlength=n)
+    tried = np.bincount(group[stranger], minlength=n)
+    back_in = np.bincount(group[~stranger], weights=inside[~stranger], minlength=n)
+    back = np.bincount(group[~stranger], minlength=n)
+    expected = (back_in + 1) / (back + 2)  # a keyword without logged-in stays expects half
+    with np.errstate(invalid="ignore", divide="ignore"):
+        core = np.log(high / low) / (1 + 2 * cfg.script_band_widen)
+    narrow = core <= cfg.dwell_spread_ratio * signals.log_iqr(dwell[~stranger])
+    hit = (hits >= cfg.burst_min_sources) & narrow
+    hit[hit] = signals.binomial_surprise(hits[hit], tried[hit], expected[hit]) >= cfg.burst_min_surprise
+    out = []
+    for k in np.flatnonzero(hit).tolist():
+        mine = rows[stranger & inside & (group == k)]
+        band = (float(low[k]), float(high[k]))
+        out.append(_scripted(int(keywords[k]), mine, band, int(tried[k]), float(expected[k]), win))
+    return out
+
+
+def _scripted(
+    keyword: int, rows: np.ndarray, band: tuple[float, float], tried: int, expected: float, win: Window
+) -> Found:
+    """A scripted keyword as a campaign: its strangers' clicks in the band are its evidence and
+    what it credits."""
+    persons = np.unique(win.cols["person"][rows])
+    burst = Burst(
+        target=keyword,
+        column="keyword",
+        start=int(win.minute[rows].min()),
+        end=int(win.minute[rows].max()),
+        rows=rows,
+        persons=persons,
+        odds=0.0,
+    )
+    return Found(
+        bursts=[burst],
+        rows=rows,
+        credited=rows,
+        band=band,
+        targets={"listing": set(), "advertiser": set(), "keyword": {keyword}},
+        signals={
+            "found_by": "scripted_strangers",
+            "stranger_stays": tried,
+            "in_band": int(len(rows)),
+            "logged_in_band_share": round(expected, 3),
             "cohort_sources": int(len(persons)),
             "member_sources": int(len(persons)),
         },

@@ -12,7 +12,7 @@ from chalicelib.ingest import ClickIngest
 from chalicelib.models import Click, Source
 from chalicelib.storage.campaigns import Campaign, campaign_store
 from chalicelib.storage.memory import MemoryStore
-from tests.chalicelib.detect.scenes import MINUTE, UA, drip, scene, task_group
+from tests.chalicelib.detect.scenes import MINUTE, UA, drip, scene, software, task_group
 
 CFG = Settings()
 # The sweep's own tests: with the live pulse off, the crew is still charged when the sweep comes.
@@ -346,9 +346,35 @@ def test_a_slow_drip_is_credited_once_as_strangers_on_its_shop():
     assert [c["campaign_id"] for c in again["campaigns"]] == [summary["campaign_id"]]
 
 
+def test_click_software_is_credited_once_as_a_scripted_keyword_and_its_next_stay_dropped():
+    # On MemoryStore only, as the drip above. Its refunds are spread over the shops of kw0.
+    store = MemoryStore()
+    s = software()
+    until = replay(store, s)
+    first = sweep.run_sweep(store, CFG, until)
+    (summary,) = first["campaigns"]
+    full = sweep.get_campaign(store, summary["campaign_id"])
+    assert full["signals"]["found_by"] == "scripted_strangers"
+    assert full["targets"]["keywords"] == ["kw0"] and full["dwell"]["low_ms"] < 16_000
+    credited = {}
+    for shop in full["targets"]["advertisers"]:
+        credited |= refunds(store, shop)
+    assert len(set(credited) & s.attack) >= 95 and first["refunds_written"] == len(credited)
+    assert {tuple(r.reasons) for r in credited.values()} == {("COORDINATED_CAMPAIGN", "DWELL_PATTERN")}
+    again = sweep.run_sweep(store, CFG, until)
+    assert again["refunds_written"] == 0
+    assert [c["campaign_id"] for c in again["campaigns"]] == [summary["campaign_id"]]
+    ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+    who = Source(ip="10.9.9.9", device_id="new-device", user_agent=UA)
+    ingest.score_clicks([Click("next", until, "S3", "L3", 1_000_000, who, keyword="kw0")])
+    ingest.report_dwell([("next", 20_000)])
+    assert store.get_clicks(["next"])["next"].evidence["campaign_id"] == summary["campaign_id"]
+
+
 def test_strangers_continue_only_strangers_and_are_never_named_as_a_farm():
     # A farm's identities are one-shot too: strangers left on its shop after its campaign took
-    # the rest share its crew and listing, and its first minutes' name, but are not the farm.
+    # the rest share its crew and listing, and its first minutes' name, but are not the farm;
+    # nor are scripted strangers a drip, or the other way round.
     def campaign(cid, listings, crew, found_by=None):
         return Campaign(
             cid,
@@ -370,8 +396,13 @@ def test_strangers_continue_only_strangers_and_are_never_named_as_a_farm():
         sweep._existing_id(draft, [farm, campaign("cmp-drip", ["L8"], crew[10:30], "strangers")], CFG)
         == "cmp-drip"
     )
-    names = {sweep._new_id("advertiser:S9", 0, kind) for kind in ("bursts", "crew", "strangers")}
-    assert len(names) == 3
+    scripted = campaign("", ["L9"], crew[10:30], "scripted_strangers")
+    assert (
+        sweep._existing_id(scripted, [farm, campaign("cmp-drip", ["L8"], crew[10:30], "strangers")], CFG)
+        is None
+    )
+    kinds = ("bursts", "crew", "strangers", "scripted_strangers")
+    assert len({sweep._new_id("advertiser:S9", 0, kind) for kind in kinds}) == 4
 
 
 def test_an_attacks_first_minutes_found_apart_are_folded_into_the_campaign_that_continues_them(store):

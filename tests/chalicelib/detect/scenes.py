@@ -25,20 +25,20 @@ class Scene:
     viral: set[str] = field(default_factory=set)
     attackers: list[str] = field(default_factory=list)
 
-    def add(self, ts, listing, who, dwell, kind=None):
+    def add(self, ts, listing, who, dwell, kind=None, keyword=None, logged_in=True):
         click = Click(
             click_id=f"c{len(self.clicks):05d}",
             ts=int(ts),
             advertiser_id="BIG" if listing in ("LX", "LY") else f"S{listing[1:]}",
             listing_id=listing,
             cost_micros=2_000_000,
-            keyword=f"kw{listing}",
+            keyword=keyword or f"kw{listing}",
             category="女装",
             source=Source(
                 ip=f"10.{who // 65536 % 256}.{who // 256 % 256}.{who % 256}",
                 device_id=f"dev{who}",
                 user_agent=UA,
-                account_id=f"acct{who}",
+                account_id=f"acct{who}" if logged_in else None,
             ),
         )
         self.clicks.append(click)
@@ -208,5 +208,34 @@ def drip(
             s.add(at, "LV", who, stay(), "viral")
             if rng.random() < 0.5:
                 s.add(at + rng.uniform(1, 10) * MINUTE, str(rng.choice(listings)), who, stay(), "viral")
+            who += 1
+    return s
+
+
+def software(
+    seed: int = 1, attack: bool = True, logged_out: float = 0.15, stay_s: tuple[float, float] = (16, 26)
+) -> Scene:
+    """Six hours on 30 listings of 30 shops, ten listings to each of three keywords (kw0-kw2):
+    honest shoppers clicking 2-6 of them with organic stays, a share `logged_out` of them without
+    logging in; with `attack`, click software on kw0 for five hours, 100 clicks over its listings,
+    each logged out from a new device, staying uniformly within `stay_s` seconds."""
+    rng = np.random.default_rng(seed)
+    s = Scene()
+    listings = [f"L{i}" for i in range(30)]
+    who = 1000
+    for _ in range(600):
+        at = T0 + rng.uniform(0, 330 * MINUTE)
+        logged_in = rng.random() >= logged_out
+        for i in rng.choice(30, size=int(rng.integers(2, 7)), replace=False):
+            stay = 1000 + 30_000 * rng.weibull(0.7)
+            s.add(at, listings[i], who, stay, keyword=f"kw{i % 3}", logged_in=logged_in)
+            at += rng.uniform(0.5, 5) * MINUTE
+        who += 1
+    if attack:
+        for k in range(100):
+            i = 3 * int(rng.integers(10))
+            at = T0 + 50 * MINUTE + (k + rng.uniform(0, 1)) * 3 * MINUTE
+            stay = rng.uniform(*stay_s) * 1000
+            s.add(at, listings[i], who, stay, "attack", keyword="kw0", logged_in=False)
             who += 1
     return s

@@ -365,3 +365,38 @@ def test_a_crews_members_arriving_together_on_its_next_keyword_are_dropped_thoug
     assert set(on_next(crew[:3], "kwA", at).values()) == {"charge"}
     late = end + CFG.member_hold_s * 1000 + MINUTE
     assert set(on_next(crew[:3], "kwE", late).values()) == {"charge"}
+
+
+def test_a_logged_out_stay_in_a_scripted_keywords_band_on_it_is_the_softwares(store):
+    # Click software comes back with a new identity each time: its one-shot devices are not
+    # matched, its keyword and band are. Logged in, out of the band, on another keyword, or after
+    # the campaign's hold: charged.
+    end = T0 + 30 * MINUTE
+    campaign = Campaign(
+        "cmp-script",
+        "keyword:kw0",
+        T0,
+        end,
+        end,
+        advertisers=["S1"],
+        listings=["L1"],
+        keywords=["kw0"],
+        devices=["d-1"],
+        dwell={"low_ms": 15_000, "high_ms": 30_000},
+        signals={"found_by": "scripted_strangers"},
+    )
+    campaign_store(store).merge(campaign)
+
+    def click(keyword="kw0", account=None, device="d-9", ts=end + 10 * MINUTE):
+        source = Source(ip="10.1.1.1", device_id=device, user_agent=UA, account_id=account)
+        return Click("c", ts, "S1", "L1", 1_000_000, source, keyword=keyword)
+
+    def stay(dwell_ms=20_000, **kw):
+        return StoreCampaignMatcher(store, CFG).match_dwell(click(**kw), dwell_ms, on_targets=False)
+
+    assert stay() == "cmp-script"
+    assert stay(account="a-1") is None
+    assert stay(dwell_ms=60_000) is None
+    assert stay(keyword="kw1") is None
+    assert stay(ts=end + CFG.member_hold_s * 1000 + MINUTE) is None
+    assert StoreCampaignMatcher(store, CFG).match([click(device="d-1")]) == {}

@@ -43,6 +43,12 @@ def test_binomial_surprise_bounds_the_exact_tail_and_is_zero_at_or_below_the_rat
         assert got <= -math.log(tail) + 1e-9  # a Chernoff bound: never more surprised than exact
     assert s[4] == pytest.approx(13 * math.log(5))  # all of them: ln(1 / p) each
     assert s[3] < s[4] and s[5] < s[4]
+    # A rate per group (each keyword's own) gives what each rate gives alone.
+    rates = np.array([0.2, 0.05, 0.5, 0.2, 0.9, 0.3])
+    each = [
+        signals.binomial_surprise(hits[i : i + 1], n[i : i + 1], float(r))[0] for i, r in enumerate(rates)
+    ]
+    assert signals.binomial_surprise(hits, n, rates).tolist() == pytest.approx(each)
 
 
 def test_row_runs_finds_each_stretch_row_by_row():

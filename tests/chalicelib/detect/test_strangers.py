@@ -1,4 +1,5 @@
-"""Shops clicked by strangers (a slow drip), on hand-made traffic."""
+"""Shops clicked by strangers (a slow drip), and keywords whose strangers stay as a script was
+set to (click software), on hand-made traffic."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import numpy as np
 
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import find_bursts
-from chalicelib.detect.strangers import find_strangers
-from tests.chalicelib.detect.scenes import clicks_of, drip, persons_named, window_of
+from chalicelib.detect.strangers import find_scripts, find_strangers
+from tests.chalicelib.detect.scenes import clicks_of, drip, persons_named, software, window_of
 
 CFG = Settings()
 NOBODY = np.empty(0, np.int32)
@@ -68,3 +69,57 @@ def test_a_crowd_of_new_identities_in_a_burst_is_left_to_the_burst_tests():
     _, win, found = strangers_in(s)
     assert found == []
     assert len(find_strangers(win, CFG, NOBODY, [])) == 1  # counted with the burst, it would be
+
+
+def scripts_in(s, taken=(), cfg=CFG):
+    frame, win = window_of(s)
+    return frame, win, find_scripts(win, cfg, persons_named(frame, taken), find_bursts(win, cfg))
+
+
+def test_click_software_on_a_keyword_is_found_by_its_strangers_stays():
+    # A new device per click, logged out, spread over ten shops: no shop is mostly strangers, and
+    # nothing bursts; but its stays sit in one narrow band where the keyword's shoppers put few.
+    for seed in (1, 2, 3):
+        s = software(seed)
+        frame, win, found = scripts_in(s)
+        (f,) = found
+        assert f.signals["found_by"] == "scripted_strangers"
+        assert {frame.name("target", t) for t in f.targets["keyword"]} == {"k:kw0"}
+        assert f.targets["advertiser"] == set() and f.targets["listing"] == set()
+        low, high = f.band
+        assert 12_000 < low <= 16_500 and 25_500 <= high < 35_000
+        clicks = clicks_of(frame, win, f)
+        assert len(clicks & s.attack) >= 95
+        # Honest logged-out stays that fall in the band on kw0 are in it too (23-33 of 106-124
+        # here, against 100: this scene's shoppers are 15 % logged out), and nothing else.
+        honest = [c for c in s.clicks if c.click_id in clicks - s.attack]
+        logged_out = [c for c in s.clicks if c.keyword == "kw0" and c.source.account_id is None]
+        assert len(honest) <= 0.3 * (len(logged_out) - 100)
+        assert all(c.keyword == "kw0" and c.source.account_id is None for c in honest)
+        assert all(low <= s.dwell[c.click_id] <= high for c in honest)
+        assert find_strangers(win, CFG, NOBODY, find_bursts(win, CFG)) == []
+
+
+def test_honest_strangers_stays_are_no_script_however_many_are_logged_out():
+    for seed in (1, 2, 3):
+        for logged_out in (0.15, 0.6):
+            _, _, found = scripts_in(software(seed, attack=False, logged_out=logged_out))
+            assert found == []
+
+
+def test_logged_in_shoppers_who_stay_as_the_software_does_leave_it_no_excess():
+    # The software's band is measured against the keyword's logged-in stays: where they too sit
+    # in it, its stays are no surprise.
+    s = software(1)
+    for c in s.clicks:
+        if c.source.account_id and c.keyword == "kw0":
+            s.dwell[c.click_id] = 21_000
+    _, _, found = scripts_in(s)
+    assert found == []
+
+
+def test_a_script_too_small_or_already_held_is_not_found():
+    s = software(1)
+    assert scripts_in(s, cfg=replace(CFG, burst_min_sources=130))[2] == []
+    devices = [c.source.device_id for c in s.clicks if c.click_id in s.attack]
+    assert scripts_in(s, taken=["d:" + d for d in devices])[2] == []
