@@ -83,31 +83,40 @@ def find_strangers(win: Window, cfg: Settings, taken: np.ndarray, bursts: list[B
 
 def _found(shop: int, rows: np.ndarray, clicks: int, market: float, win: Window) -> Found:
     """The strangers on one shop as a campaign: their clicks are its evidence and what it credits."""
+    numbers = {
+        "found_by": "strangers",
+        "one_shot_clicks": int(len(rows)),
+        "named_clicks": clicks,
+        "one_shot_share": round(len(rows) / clicks, 3),
+        "market_one_shot_share": round(market, 3),
+    }
+    return _campaign("advertiser", shop, rows, None, numbers, win)
+
+
+def _campaign(
+    column: str, target: int, rows: np.ndarray, band: tuple[float, float] | None, found: dict, win: Window
+) -> Found:
+    """Strangers' clicks on one target as a campaign: its evidence, what it credits, and its only
+    target (`column`: "advertiser" or "keyword"); `found`: the numbers that found it."""
     persons = np.unique(win.cols["person"][rows])
     burst = Burst(
-        target=shop,
-        column="advertiser",
+        target=target,
+        column=column,
         start=int(win.minute[rows].min()),
         end=int(win.minute[rows].max()),
         rows=rows,
         persons=persons,
         odds=0.0,
     )
+    targets = {"listing": set(), "advertiser": set(), "keyword": set()}
+    targets[column] = {target}
     return Found(
         bursts=[burst],
         rows=rows,
         credited=rows,
-        band=None,
-        targets={"listing": set(), "advertiser": {shop}, "keyword": set()},
-        signals={
-            "found_by": "strangers",
-            "one_shot_clicks": int(len(rows)),
-            "named_clicks": clicks,
-            "one_shot_share": round(len(rows) / clicks, 3),
-            "market_one_shot_share": round(market, 3),
-            "cohort_sources": int(len(persons)),
-            "member_sources": int(len(persons)),
-        },
+        band=band,
+        targets=targets,
+        signals={**found, "cohort_sources": int(len(persons)), "member_sources": int(len(persons))},
     )
 
 
@@ -150,28 +159,10 @@ def _scripted(
 ) -> Found:
     """A scripted keyword as a campaign: its strangers' clicks in the band are its evidence and
     what it credits."""
-    persons = np.unique(win.cols["person"][rows])
-    burst = Burst(
-        target=keyword,
-        column="keyword",
-        start=int(win.minute[rows].min()),
-        end=int(win.minute[rows].max()),
-        rows=rows,
-        persons=persons,
-        odds=0.0,
-    )
-    return Found(
-        bursts=[burst],
-        rows=rows,
-        credited=rows,
-        band=band,
-        targets={"listing": set(), "advertiser": set(), "keyword": {keyword}},
-        signals={
-            "found_by": "scripted_strangers",
-            "stranger_stays": tried,
-            "in_band": int(len(rows)),
-            "logged_in_band_share": round(expected, 3),
-            "cohort_sources": int(len(persons)),
-            "member_sources": int(len(persons)),
-        },
-    )
+    numbers = {
+        "found_by": "scripted_strangers",
+        "stranger_stays": tried,
+        "in_band": int(len(rows)),
+        "logged_in_band_share": round(expected, 3),
+    }
+    return _campaign("keyword", keyword, rows, band, numbers, win)

@@ -327,14 +327,19 @@ def test_a_crew_found_without_bursts_continues_only_a_campaign_sharing_its_crew(
     assert sweep._existing_id(draft, [own], CFG) == "cmp-burst"
 
 
-def test_a_slow_drip_is_credited_once_as_strangers_on_its_shop():
-    # On MemoryStore only, as the crew above: six hours of a market through moto take minutes.
+def swept_once(s):
+    """The scene replayed into a MemoryStore (six hours of a market through moto take minutes) and
+    swept once: the store, the sweep's time and response, and its one campaign in full."""
     store = MemoryStore()
-    s = drip()
     until = replay(store, s)
     first = sweep.run_sweep(store, CFG, until)
     (summary,) = first["campaigns"]
-    full = sweep.get_campaign(store, summary["campaign_id"])
+    return store, until, first, sweep.get_campaign(store, summary["campaign_id"])
+
+
+def test_a_slow_drip_is_credited_once_as_strangers_on_its_shop():
+    s = drip()
+    store, until, _, full = swept_once(s)
     assert full["signals"]["found_by"] == "strangers" and full["dwell"] is None
     assert full["targets"]["advertisers"] == ["BIG"] and full["targets"]["keywords"] == []
     assert set(full["members"]["accounts"]) >= set(s.attackers)
@@ -343,17 +348,13 @@ def test_a_slow_drip_is_credited_once_as_strangers_on_its_shop():
     assert all(r.stage == "sweep" and r.reasons[0] == "COORDINATED_CAMPAIGN" for r in credited.values())
     again = sweep.run_sweep(store, CFG, until)
     assert again["refunds_written"] == 0
-    assert [c["campaign_id"] for c in again["campaigns"]] == [summary["campaign_id"]]
+    assert [c["campaign_id"] for c in again["campaigns"]] == [full["campaign_id"]]
 
 
 def test_click_software_is_credited_once_as_a_scripted_keyword_and_its_next_stay_dropped():
-    # On MemoryStore only, as the drip above. Its refunds are spread over the shops of kw0.
-    store = MemoryStore()
+    # Its refunds are spread over the shops of kw0.
     s = software()
-    until = replay(store, s)
-    first = sweep.run_sweep(store, CFG, until)
-    (summary,) = first["campaigns"]
-    full = sweep.get_campaign(store, summary["campaign_id"])
+    store, until, first, full = swept_once(s)
     assert full["signals"]["found_by"] == "scripted_strangers"
     assert full["targets"]["keywords"] == ["kw0"] and full["dwell"]["low_ms"] < 16_000
     credited = {}
@@ -363,12 +364,12 @@ def test_click_software_is_credited_once_as_a_scripted_keyword_and_its_next_stay
     assert {tuple(r.reasons) for r in credited.values()} == {("COORDINATED_CAMPAIGN", "DWELL_PATTERN")}
     again = sweep.run_sweep(store, CFG, until)
     assert again["refunds_written"] == 0
-    assert [c["campaign_id"] for c in again["campaigns"]] == [summary["campaign_id"]]
+    assert [c["campaign_id"] for c in again["campaigns"]] == [full["campaign_id"]]
     ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
     who = Source(ip="10.9.9.9", device_id="new-device", user_agent=UA)
     ingest.score_clicks([Click("next", until, "S3", "L3", 1_000_000, who, keyword="kw0")])
     ingest.report_dwell([("next", 20_000)])
-    assert store.get_clicks(["next"])["next"].evidence["campaign_id"] == summary["campaign_id"]
+    assert store.get_clicks(["next"])["next"].evidence["campaign_id"] == full["campaign_id"]
 
 
 def test_strangers_continue_only_strangers_and_are_never_named_as_a_farm():

@@ -16,9 +16,14 @@ CFG = Settings()
 NOBODY = np.empty(0, np.int32)
 
 
-def strangers_in(s, taken=()):
+def found_in(s, taken=(), cfg=CFG, finder=find_strangers):
+    """The scene's window, and what `finder` finds in it outside its bursts and the `taken` names."""
     frame, win = window_of(s)
-    return frame, win, find_strangers(win, CFG, persons_named(frame, taken), find_bursts(win, CFG))
+    return frame, win, finder(win, cfg, persons_named(frame, taken), find_bursts(win, cfg))
+
+
+def strangers_in(s, taken=()):
+    return found_in(s, taken)
 
 
 def test_a_slow_drip_of_new_identities_on_one_shop_is_found():
@@ -72,8 +77,7 @@ def test_a_crowd_of_new_identities_in_a_burst_is_left_to_the_burst_tests():
 
 
 def scripts_in(s, taken=(), cfg=CFG):
-    frame, win = window_of(s)
-    return frame, win, find_scripts(win, cfg, persons_named(frame, taken), find_bursts(win, cfg))
+    return found_in(s, taken, cfg, find_scripts)
 
 
 def test_click_software_on_a_keyword_is_found_by_its_strangers_stays():
