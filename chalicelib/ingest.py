@@ -194,16 +194,20 @@ class ClickIngest:
                 sellers_crowd=pulse.sellers_crowd(wave, cfg) if owner and wave is not None else None,
                 listing_ring=rings.get(click.listing_id),
             )
-        # A new identity on a shop that strangers are clicking is the drip's next hired click.
-        strangers = {cid for cid, evidence in evidence_of.items() if evidence["fresh_source"]}
+        # A new identity on a shop that strangers are clicking is the drip's next hired click; on a
+        # listing bursting now it is one of a crowd (a viral post's), the burst tests' business.
+        bursting = verdicts.keys() | reached.keys()
+        strangers = {
+            c.click_id
+            for c in clicks
+            if evidence_of[c.click_id]["fresh_source"] and c.listing_id not in bursting
+        }
 
         def history(click: Click) -> Iterable[ActivityEntry]:
             """A person's recent clicks, under their device and account (read for members only)."""
             return (e for k in PERSON_KINDS for e in activity.get(keys[click.click_id].get(k), ()))
 
-        campaign_of = self.campaigns.match(
-            clicks, verdicts.keys() | reached.keys(), scripted, strangers, history
-        )
+        campaign_of = self.campaigns.match(clicks, bursting, scripted, strangers, history)
 
         records = []
         for click in clicks:

@@ -7,9 +7,9 @@ identities seen once, while a shop's honest shoppers go on to other listings and
 back.
 
 1. One-shot: a named person's only click in the window (an ip alone may be a carrier's NAT).
-2. The market's share: one-shot clicks among the window's named clicks, outside every burst (a
-   crowd arriving at once, a farm's or a viral listing's, is the burst tests' business: strangers
-   arrive steadily) and outside the campaigns already found.
+2. The market's share: one-shot clicks among the window's named clicks, outside every listing a
+   burst reached (a crowd arriving at once, a farm's or a viral listing's, and its tail are the
+   burst tests' business: strangers arrive steadily) and outside the campaigns already found.
 3. A shop is the strangers' when its one-shot clicks are at least `burst_min_sources`, at least
    `stranger_min_share` of its named clicks and `stranger_min_lift` times the market's share, and
    that share is `burst_min_surprise` nats unlikely by chance.
@@ -57,11 +57,21 @@ def _judged(win: Window, taken: np.ndarray, bursts: list[Burst]) -> np.ndarray:
     return judged
 
 
+def _burst_listings(win: Window, bursts: list[Burst]) -> np.ndarray:
+    """Clicks on the listings a burst reached in the window (on them, their keyword or their shop):
+    a viral post's visitors open the listing from a social app, logged out, in a new webview each
+    (so each is seen once), and go on doing so for hours as the post fades; a drip never bursts."""
+    if not bursts:
+        return np.zeros(len(win), dtype=bool)
+    listing = win.cols["listing"]
+    return np.isin(listing, listing[np.concatenate([b.rows for b in bursts])])
+
+
 def find_strangers(win: Window, cfg: Settings, taken: np.ndarray, bursts: list[Burst]) -> list[Found]:
-    """The shops of the window clicked by strangers, outside the `bursts` (all of the window's,
-    suspect or not) and the persons campaigns hold (`taken`)."""
+    """The shops of the window clicked by strangers, outside the listings the `bursts` reached (all
+    of the window's, suspect or not) and the persons campaigns hold (`taken`)."""
     cols = win.cols
-    judged = win.named & _judged(win, taken, bursts)
+    judged = win.named & _judged(win, taken, bursts) & ~_burst_listings(win, bursts)
     if not judged.any():
         return []
     one_shot = judged & win.one_shot

@@ -170,12 +170,15 @@ def drip(
     one_visit: float = 0.1,
     viral: bool = False,
     farm: bool = False,
+    post: bool = False,
 ) -> Scene:
     """Six hours on 30 listings of 30 shops and the two listings of a small shop BIG (LX, LY, a
     tenth of their pull): honest shoppers clicking 2-6 of them (a share `one_visit` only one); with
     `attack`, a slow drip on BIG, 10 clicks an hour all along, each from a new identity and staying
     as a shopper would; with `viral`, 150 first-time shoppers on LV within 40 minutes, half of them
-    going on to another listing; with `farm`, 200 new identities on LX within 20 minutes."""
+    going on to another listing; with `farm`, 200 new identities on LX within 20 minutes; with
+    `post`, a social post's visitors on LX, logged out in a new webview each and clicking once: 60
+    in its first 20 minutes, then 60 more over two hours as it fades."""
     rng = np.random.default_rng(seed)
     s = Scene()
     listings = [f"L{i}" for i in range(30)] + ["LX", "LY"]
@@ -201,6 +204,11 @@ def drip(
     if farm:
         for _ in range(200):
             s.add(T0 + 120 * MINUTE + rng.uniform(0, 20 * MINUTE), "LX", who, stay(), "attack")
+            who += 1
+    if post:
+        start = T0 + 150 * MINUTE
+        for at in np.r_[rng.uniform(0, 20, 60), 20 + rng.exponential(40, 60).clip(0, 120)]:
+            s.add(start + at * MINUTE, "LX", who, stay(), "viral", logged_in=False)
             who += 1
     if viral:
         for _ in range(150):

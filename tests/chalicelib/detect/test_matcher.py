@@ -145,6 +145,24 @@ def test_a_new_identity_on_a_shop_strangers_are_clicking_is_dropped_while_the_dr
     assert later.score_clicks([on("after", late, "LX", stranger)])[0].decision == "charge"
 
 
+def test_new_identities_arriving_in_a_crowd_on_a_strangers_shop_are_charged_once_it_bursts():
+    # A social post's visitors are new identities too, on the very shop a drip was found on: the
+    # first few look like the drip's next hired clicks, but once the listing bursts they are a
+    # crowd, the burst tests' business, and no longer dropped as strangers.
+    store = MemoryStore()
+    sweep.run_sweep(store, CFG, replay(store, drip()))
+    (found,) = [c for c in campaign_store(store).ending_after(0) if c.found_by == "strangers"]
+    at = found.end_ts + 10 * MINUTE
+    ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+    decisions = []
+    for k in range(40):
+        webview = Source(ip=f"10.9.{k}.1", user_agent=UA, device_id=f"webview-{k}")
+        click = Click(f"post-{k}", at + k * 5_000, "BIG", "LX", 2_000_000, webview, keyword="kwLX")
+        decisions += [d.decision for d in ingest.score_clicks([click])]
+    assert decisions[0] == "drop"
+    assert set(decisions[-20:]) == {"charge"}
+
+
 def test_a_burst_campaigns_member_is_matched_while_the_target_bursts_a_crews_on_its_rounds(store):
     # Stored campaigns read back from either store: a siege's member on its shop only while the
     # listing bursts; a crew's member on the crew's listings and shops whether it bursts or not.

@@ -10,7 +10,7 @@ import numpy as np
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import find_bursts
 from chalicelib.detect.strangers import find_scripts, find_strangers
-from tests.chalicelib.detect.scenes import clicks_of, drip, persons_named, software, window_of
+from tests.chalicelib.detect.scenes import MINUTE, T0, clicks_of, drip, persons_named, software, window_of
 
 CFG = Settings()
 NOBODY = np.empty(0, np.int32)
@@ -74,6 +74,19 @@ def test_a_crowd_of_new_identities_in_a_burst_is_left_to_the_burst_tests():
     _, win, found = strangers_in(s)
     assert found == []
     assert len(find_strangers(win, CFG, NOBODY, [])) == 1  # counted with the burst, it would be
+
+
+def test_a_social_posts_visitors_are_no_drip_during_the_post_or_as_it_fades():
+    # Each opens the listing logged out in a new webview, so each is seen once: after the rush,
+    # the fading tail alone would be most of the shop's clicks, all strangers. The listing burst,
+    # so all of its clicks in the look-back are the burst tests' business.
+    for seed in (1, 2, 3):
+        s = drip(seed, attack=False, post=True)
+        for minute in range(150, 330, 10):
+            _, win = window_of(s, T0 + minute * MINUTE)
+            assert find_strangers(win, CFG, NOBODY, find_bursts(win, CFG)) == [], (seed, minute)
+        _, win = window_of(s)
+        assert len(find_strangers(win, CFG, NOBODY, [])) == 1  # counted with the post, it would be
 
 
 def scripts_in(s, taken=(), cfg=CFG):
