@@ -128,7 +128,8 @@ class StoreCampaignMatcher(CampaignMatcher):
         together (the crew's next keyword; `history`: each click's source's recent clicks), and
         on the listings and shops of a campaign found without bursts, bursting or not. Also a
         shop owner's click on a sellers' siege's targets while they burst, and a new identity's
-        click (`strangers`: click ids) on a shop that strangers are clicking."""
+        click (`strangers`: click ids, none on a listing in `bursting`) on a shop that strangers are
+        clicking."""
         scripted = scripted or {}
         campaigns_of = {click.click_id: self._campaigns_of(click) for click in clicks}
         moving = self._next_keyword(clicks, campaigns_of, history or (lambda click: ()))
