@@ -48,30 +48,30 @@ from chalicelib.detect.frame import NONE
 STRANGERS = frozenset({"strangers", "scripted_strangers"})
 
 
-def _judged(win: Window, taken: np.ndarray, bursts: list[Burst]) -> np.ndarray:
-    """Clicks outside the `bursts` (all of the window's, suspect or not: a crowd arriving at once is
-    the burst tests' business) and outside the persons campaigns hold (`taken`)."""
-    judged = ~np.isin(win.cols["person"], taken)
+def _in_bursts(win: Window, bursts: list[Burst]) -> np.ndarray:
+    """Whether each click is in one of the `bursts` (all of the window's, suspect or not: a crowd
+    arriving at once is the burst tests' business)."""
+    inside = np.zeros(len(win), dtype=bool)
     if bursts:
-        judged[np.concatenate([b.rows for b in bursts])] = False
-    return judged
+        inside[np.concatenate([b.rows for b in bursts])] = True
+    return inside
 
 
-def _burst_listings(win: Window, bursts: list[Burst]) -> np.ndarray:
-    """Clicks on the listings a burst reached in the window (on them, their keyword or their shop):
-    a viral post's visitors open the listing from a social app, logged out, in a new webview each
-    (so each is seen once), and go on doing so for hours as the post fades; a drip never bursts."""
-    if not bursts:
-        return np.zeros(len(win), dtype=bool)
+def _on_burst_listings(win: Window, in_bursts: np.ndarray) -> np.ndarray:
+    """Clicks on the listings a burst reached in the window (on them, their keyword or their shop;
+    `in_bursts`: the bursts' clicks): a viral post's visitors open the listing from a social app,
+    logged out, in a new webview each (so each is seen once), and go on doing so for hours as the
+    post fades; a drip never bursts."""
     listing = win.cols["listing"]
-    return np.isin(listing, listing[np.concatenate([b.rows for b in bursts])])
+    return np.isin(listing, listing[in_bursts])
 
 
 def find_strangers(win: Window, cfg: Settings, taken: np.ndarray, bursts: list[Burst]) -> list[Found]:
     """The shops of the window clicked by strangers, outside the listings the `bursts` reached (all
     of the window's, suspect or not) and the persons campaigns hold (`taken`)."""
     cols = win.cols
-    judged = win.named & _judged(win, taken, bursts) & ~_burst_listings(win, bursts)
+    unheld = ~np.isin(cols["person"], taken)
+    judged = win.named & unheld & ~_on_burst_listings(win, _in_bursts(win, bursts))
     if not judged.any():
         return []
     one_shot = judged & win.one_shot
@@ -135,7 +135,7 @@ def find_scripts(win: Window, cfg: Settings, taken: np.ndarray, bursts: list[Bur
     and the persons campaigns hold (`taken`)."""
     cols = win.cols
     stayed = np.isfinite(cols["dwell"]) & (cols["keyword"] != NONE)
-    rows = np.flatnonzero(_judged(win, taken, bursts) & stayed)
+    rows = np.flatnonzero(~np.isin(cols["person"], taken) & ~_in_bursts(win, bursts) & stayed)
     if len(rows) == 0:
         return []
     dwell = cols["dwell"][rows]
