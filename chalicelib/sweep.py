@@ -27,6 +27,7 @@ from chalicelib.models import (
     CHARGE,
     COORDINATED_CAMPAIGN,
     DWELL_PATTERN,
+    FOUND_BY_BURSTS,
     KIND_CREDITED,
     RIVAL_SELLER,
     STAGE_SWEEP,
@@ -210,7 +211,7 @@ def _new_id(anchor: str, start_ms: int, found_by: str) -> str:
     A campaign found another way is named apart: strangers on a farm's shop from its first minutes,
     or a crew whose first listing burst in the same minutes, are not the burst campaign there."""
     name = f"{anchor}|{start_ms // ID_BUCKET_MS}"
-    if found_by != "bursts":
+    if found_by != FOUND_BY_BURSTS:
         name = f"{found_by}|{name}"
     digest = hashlib.sha256(name.encode()).hexdigest()
     return "cmp-" + digest[:20]
@@ -242,11 +243,11 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
         if draft.found_by != c.found_by:
             if {draft.found_by, c.found_by} & STRANGERS:
                 continue
-            burst_side = crew if draft.found_by == "bursts" else people  # the other is a crew
+            burst_side = crew if draft.found_by == FOUND_BY_BURSTS else people  # the other is a crew
             if crew_shared < cfg.link_containment * len(burst_side):
                 continue
         listings_shared = len(listings & set(c.listings))
-        by_listings = listings_shared > 0 and draft.found_by == c.found_by == "bursts"
+        by_listings = listings_shared > 0 and draft.found_by == c.found_by == FOUND_BY_BURSTS
         if by_listings or crew_shared >= cfg.link_min_shared:
             linked.append((-crew_shared, -listings_shared, c.start_ts, c.campaign_id))
     return min(linked)[3] if linked else None

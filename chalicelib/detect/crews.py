@@ -25,6 +25,7 @@ import numpy as np
 
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import Burst, Found, Window, components, distinct, pair_key
+from chalicelib.models import FOUND_BY_CREW
 
 
 def co_clicks(
@@ -200,7 +201,7 @@ def _found(rows: np.ndarray, crew: np.ndarray, meetings: int, win: Window) -> Fo
         band=None,
         targets={"listing": set(struck.tolist()), "advertiser": set(), "keyword": set()},
         signals={
-            "found_by": "crew",
+            "found_by": FOUND_BY_CREW,
             "crew_members": int(len(crew)),
             "crew_meetings": meetings,
             "bursts": len(bursts),

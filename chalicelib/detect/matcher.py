@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Iterable
 from chalicelib.config import Settings
 from chalicelib.detect import trail
 from chalicelib.ingest import CampaignMatcher
-from chalicelib.models import Click, stable_hash32
+from chalicelib.models import FOUND_BY_BURSTS, FOUND_BY_SCRIPT, FOUND_BY_STRANGERS, Click, stable_hash32
 from chalicelib.scoring.evidence import activity_entry
 from chalicelib.scoring.features import other_shop_owner
 from chalicelib.storage.base import NO_DWELL, ActivityEntry, PulseEntry, Store
@@ -77,7 +77,7 @@ class StoreCampaignMatcher(CampaignMatcher):
         self._members = {}
         horizon = ts - max(self.cfg.member_hold_s, self.cfg.target_hold_s) * 1000
         for c in campaign_store(self.store).ending_after(horizon):
-            if c.found_by == "scripted_strangers":
+            if c.found_by == FOUND_BY_SCRIPT:
                 # Its members are one-shot identities: the keyword and the band are what return.
                 for keyword in c.keywords:
                     self._scripts.setdefault(keyword, []).append(c)
@@ -90,7 +90,7 @@ class StoreCampaignMatcher(CampaignMatcher):
             people = len(c.accounts) or len(c.devices) or 1
             if len(c.seller_ids) >= self.cfg.sellers_siege_share * people:
                 self._sellers_sieges.append(c)
-            if c.found_by == "strangers":
+            if c.found_by == FOUND_BY_STRANGERS:
                 for shop in c.advertisers:
                     self._strangers.setdefault(shop, []).append(c)
             if c.dwell:
@@ -137,7 +137,7 @@ class StoreCampaignMatcher(CampaignMatcher):
         for click in clicks:
             for c in sorted(campaigns_of[click.click_id].values(), key=lambda c: c.campaign_id):
                 band = scripted.get(click.listing_id)
-                if c.found_by != "bursts":
+                if c.found_by != FOUND_BY_BURSTS:
                     reach = on_listings_or_shops(c, click)
                 else:
                     reach = (click.listing_id in bursting and on_target(c, click)) or (
@@ -250,7 +250,7 @@ class StoreCampaignMatcher(CampaignMatcher):
         for cid in sorted(members.keys() | targets.keys()):
             c = members.get(cid) or targets[cid]
             if cid in members:
-                reach = c.found_by == "bursts" or on_listings_or_shops(c, click)
+                reach = c.found_by == FOUND_BY_BURSTS or on_listings_or_shops(c, click)
                 active = reach and self._running(c, click.ts)
             else:
                 last = c.hits[click.listing_id]

@@ -43,9 +43,10 @@ from chalicelib.config import Settings
 from chalicelib.detect import signals
 from chalicelib.detect.cohorts import Burst, Found, Window
 from chalicelib.detect.frame import NONE
+from chalicelib.models import FOUND_BY_SCRIPT, FOUND_BY_STRANGERS
 
 # How campaigns found by their strangers are marked (`found_by`): each continues only its own kind.
-STRANGERS = frozenset({"strangers", "scripted_strangers"})
+STRANGERS = frozenset({FOUND_BY_STRANGERS, FOUND_BY_SCRIPT})
 
 
 def _in_bursts(win: Window, bursts: list[Burst]) -> np.ndarray:
@@ -94,7 +95,7 @@ def find_strangers(win: Window, cfg: Settings, taken: np.ndarray, bursts: list[B
 def _found(shop: int, rows: np.ndarray, clicks: int, market: float, win: Window) -> Found:
     """The strangers on one shop as a campaign: their clicks are its evidence and what it credits."""
     numbers = {
-        "found_by": "strangers",
+        "found_by": FOUND_BY_STRANGERS,
         "one_shot_clicks": int(len(rows)),
         "named_clicks": clicks,
         "one_shot_share": round(len(rows) / clicks, 3),
@@ -170,7 +171,7 @@ def _scripted(
     """A scripted keyword as a campaign: its strangers' clicks in the band are its evidence and
     what it credits."""
     numbers = {
-        "found_by": "scripted_strangers",
+        "found_by": FOUND_BY_SCRIPT,
         "stranger_stays": tried,
         "in_band": int(len(rows)),
         "logged_in_band_share": round(expected, 3),

@@ -18,6 +18,7 @@ from typing import Protocol
 from boto3.dynamodb.conditions import Key
 
 from chalicelib.errors import ServiceUnavailableError
+from chalicelib.models import FOUND_BY_BURSTS
 from chalicelib.storage.base import page_of
 from chalicelib.storage.dynamodb import conditionally, storage_call
 from chalicelib.timefmt import format_time
@@ -60,9 +61,8 @@ class Campaign:
 
     @property
     def found_by(self) -> str:
-        """What found it: "bursts", a "crew" meeting again (detect/crews.py) or "strangers" on a
-        shop (detect/strangers.py)."""
-        return self.signals.get("found_by", "bursts")
+        """What found it: one of the `FOUND_BY_*` names (chalicelib.models)."""
+        return self.signals.get("found_by", FOUND_BY_BURSTS)
 
     def copy(self) -> Campaign:
         """An independent copy (lists and dicts copied; their items are immutable)."""

@@ -22,14 +22,10 @@ def found_in(s, taken=(), cfg=CFG, finder=find_strangers):
     return frame, win, finder(win, cfg, persons_named(frame, taken), find_bursts(win, cfg))
 
 
-def strangers_in(s, taken=()):
-    return found_in(s, taken)
-
-
 def test_a_slow_drip_of_new_identities_on_one_shop_is_found():
     for seed in (1, 2, 3):
         s = drip(seed)
-        frame, win, found = strangers_in(s)
+        frame, win, found = found_in(s)
         (f,) = found
         clicks = clicks_of(frame, win, f)
         # Honest one-visit shoppers on the shop are in it too: a few, against the whole drip.
@@ -42,28 +38,28 @@ def test_a_slow_drip_of_new_identities_on_one_shop_is_found():
 
 def test_honest_shops_and_a_viral_crowd_of_first_time_shoppers_are_not_strangers():
     for seed in (1, 2, 3):
-        _, _, found = strangers_in(drip(seed, attack=False, viral=True))
+        _, _, found = found_in(drip(seed, attack=False, viral=True))
         assert found == []
 
 
 def test_where_most_shoppers_click_once_a_drip_cannot_be_told_from_them():
     # The market's own share sets the bar (3x it): no shop is the strangers' when most honest
     # shoppers click one ad and leave, drip or not.
-    _, _, found = strangers_in(drip(1, one_visit=0.8))
+    _, _, found = found_in(drip(1, one_visit=0.8))
     assert found == []
-    _, _, found = strangers_in(drip(1, attack=False, one_visit=0.8))
+    _, _, found = found_in(drip(1, attack=False, one_visit=0.8))
     assert found == []
 
 
 def test_a_drip_too_small_to_tell_is_not_found():
     s = drip(1)
-    _, win, _ = strangers_in(s)
+    _, win, _ = found_in(s)
     assert find_strangers(win, replace(CFG, burst_min_sources=61), NOBODY, []) == []
 
 
 def test_strangers_a_campaign_already_holds_are_not_found_again():
     s = drip(1)
-    _, _, found = strangers_in(s, taken=["a:" + a for a in s.attackers])
+    _, _, found = found_in(s, taken=["a:" + a for a in s.attackers])
     assert found == []
 
 
@@ -71,7 +67,7 @@ def test_a_crowd_of_new_identities_in_a_burst_is_left_to_the_burst_tests():
     # A farm's fresh identities arrive at once: its shop's one-shot share stays high for the
     # whole look-back, but strangers arrive steadily, and the farm is the bursts' and the pulse's.
     s = drip(1, attack=False, farm=True)
-    _, win, found = strangers_in(s)
+    _, win, found = found_in(s)
     assert found == []
     assert len(find_strangers(win, CFG, NOBODY, [])) == 1  # counted with the burst, it would be
 
