@@ -266,6 +266,14 @@ class Settings:
     # model 1-8: the third's click software is what this is for): at 12 or more stays in the band,
     # honest keywords reached 10.4 nats at most, click software 23-133.
     script_band_widen: float = 0.5
+    # Tailless listings (chalicelib/detect/tailless.py): a listing whose stays have no tails is
+    # found at `burst_min_sources` stays and `burst_min_surprise` nats, its band as the script's.
+    # On opened days (QUALITY.md, "What the third model's paid task groups and careful sieges
+    # leave") honest listings reached 6.2 nats, task groups 6-55 and sieges 8-103. A member needs
+    # 3 stays in such bands: at 2, in an offline replay over the refunds already made, honest
+    # shoppers coming back to a besieged shop cost 0.08 % of organic spend on tuning seed 1; at 3,
+    # none, while third-model day 8 kept +12.5 of the +19.6 points of fraud refunded.
+    tailless_min_stays: int = 3
     # Dwell reports and refunds keep changing for a while after a click: each sweep re-reads the
     # last 5 minutes. An organic stay outlasts that with probability 0.7% at shape 0.7 (its dwell
     # then counts as unknown, which is neutral evidence); a scripted one never does.

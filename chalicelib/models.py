@@ -36,11 +36,13 @@ KIND_FILTERED = "filtered"
 KIND_CREDITED = "credited"
 
 # What found a campaign (its signals' `found_by`): bursts of clicks, a crew meeting again
-# (detect/crews.py), a shop's strangers or a keyword's scripted strangers (detect/strangers.py).
+# (detect/crews.py), a shop's strangers or a keyword's scripted strangers (detect/strangers.py),
+# the same persons staying as told on a shop's tailless listings (detect/tailless.py).
 FOUND_BY_BURSTS = "bursts"
 FOUND_BY_CREW = "crew"
 FOUND_BY_STRANGERS = "strangers"
 FOUND_BY_SCRIPT = "scripted_strangers"
+FOUND_BY_TAILLESS = "tailless"
 
 
 @dataclass(frozen=True)

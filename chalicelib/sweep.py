@@ -22,12 +22,14 @@ from chalicelib.detect.cohorts import Found, Window, find_bursts, find_campaigns
 from chalicelib.detect.crews import find_crews
 from chalicelib.detect.frame import ClickFrame
 from chalicelib.detect.strangers import STRANGERS, find_scripts, find_strangers
+from chalicelib.detect.tailless import find_tailless
 from chalicelib.ingest import new_refund
 from chalicelib.models import (
     CHARGE,
     COORDINATED_CAMPAIGN,
     DWELL_PATTERN,
     FOUND_BY_BURSTS,
+    FOUND_BY_TAILLESS,
     KIND_CREDITED,
     RIVAL_SELLER,
     STAGE_SWEEP,
@@ -41,6 +43,9 @@ from chalicelib.timefmt import format_time, now_ms
 ID_BUCKET_MS = 600_000  # campaign ids name the 10-minute bucket their first burst began in
 MAX_FOLDS = 8  # a folded campaign's id leads to the one it is part of within this many steps
 MAX_INTERNED = 2_000_000  # past this many names a long-lived frame is rebuilt from storage
+# Campaigns found by who clicked (strangers) or how they stayed (tailless) continue only their own
+# kind: another campaign's leftovers among their persons do not make them part of it.
+OWN_KIND_ONLY = STRANGERS | {FOUND_BY_TAILLESS}
 
 # One frame per store object: a warm container (or the benchmark) reads only what changed.
 _frames: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -98,7 +103,8 @@ def _sweep(store: Store, cfg: Settings, until: int | None) -> dict:
 def detect(win: Window, cfg: Settings) -> list[Found]:
     """Every campaign in the window: burst campaigns, then crews that never burst among the people
     those do not hold, then shops clicked by strangers outside both and outside every burst, then
-    keywords whose strangers stay as a script was set to, outside all of those."""
+    keywords whose strangers stay as a script was set to, outside all of those, then the persons
+    staying as told on tailless listings, outside everyone those campaigns hold."""
     bursts = find_bursts(win, cfg) if len(win) else []
     found = find_campaigns(win, cfg, bursts)
     held = _persons(win, [f.rows for f in found])
@@ -106,7 +112,9 @@ def detect(win: Window, cfg: Settings) -> list[Found]:
     held = np.union1d(held, _persons(win, [f.rows for f in crews]))
     strangers = find_strangers(win, cfg, held, bursts)
     held = np.union1d(held, _persons(win, [f.rows for f in strangers]))
-    return found + crews + strangers + find_scripts(win, cfg, held, bursts)
+    scripts = find_scripts(win, cfg, held, bursts)
+    held = np.union1d(held, _persons(win, [f.rows for f in scripts]))
+    return found + crews + strangers + scripts + find_tailless(win, cfg, held)
 
 
 def _persons(win: Window, rows: list[np.ndarray]) -> np.ndarray:
@@ -228,8 +236,8 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
     shared people are at least `link_containment` of the burst side's: a few of a task group's
     members in a siege's campaign (the group's round went through the besieged shop) do not make
     the siege the group's, nor give its hundreds of sellers the crew's reach. Strangers continue
-    only strangers, and scripted strangers only theirs: one-shot identities another campaign
-    shares are its leftovers, and it stays what it was.
+    only strangers, scripted strangers and tailless campaigns only theirs (`OWN_KIND_ONLY`):
+    persons another campaign shares are its leftovers, and it stays what it was.
     """
     hold = cfg.member_hold_s * 1000
     listings = set(draft.listings)
@@ -241,7 +249,7 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
         people = set(c.accounts) | set(c.devices)
         crew_shared = len(crew & people)
         if draft.found_by != c.found_by:
-            if {draft.found_by, c.found_by} & STRANGERS:
+            if {draft.found_by, c.found_by} & OWN_KIND_ONLY:
                 continue
             burst_side = crew if draft.found_by == FOUND_BY_BURSTS else people  # the other is a crew
             if crew_shared < cfg.link_containment * len(burst_side):
@@ -256,13 +264,14 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
 def _parts_of(draft: Campaign, recent: list[Campaign], continued: str) -> list[Campaign]:
     """The stored campaigns, other than the one it continues, that are parts of this draft seen
     earlier (an attack's first minutes, found before its main body): their listings, span and
-    crew all inside the draft's."""
+    crew all inside the draft's, and of a kind it may continue (`OWN_KIND_ONLY`)."""
     listings = set(draft.listings)
     crew = set(draft.accounts) | set(draft.devices) | set(draft.seller_ids)
     return [
         c
         for c in recent
         if c.campaign_id != continued
+        and (c.found_by == draft.found_by or not {c.found_by, draft.found_by} & OWN_KIND_ONLY)
         and draft.start_ts <= c.start_ts
         and c.end_ts <= draft.end_ts
         and set(c.listings) <= listings

@@ -523,6 +523,33 @@ def _round(value: float) -> float | None:
     return round(value, 3) if np.isfinite(value) else None
 
 
+def one_target(
+    column: str, target: int, rows: np.ndarray, band: tuple[float, float] | None, found: dict, win: Window
+) -> Found:
+    """Clicks on one target as a campaign found without bursts: its evidence, what it credits, and
+    its only target (`column`: "advertiser" or "keyword"); `found`: the numbers that found it."""
+    persons = np.unique(win.cols["person"][rows])
+    burst = Burst(
+        target=target,
+        column=column,
+        start=int(win.minute[rows].min()),
+        end=int(win.minute[rows].max()),
+        rows=rows,
+        persons=persons,
+        odds=0.0,
+    )
+    targets = {"listing": set(), "advertiser": set(), "keyword": set()}
+    targets[column] = {target}
+    return Found(
+        bursts=[burst],
+        rows=rows,
+        credited=rows,
+        band=band,
+        targets=targets,
+        signals={**found, "cohort_sources": int(len(persons)), "member_sources": int(len(persons))},
+    )
+
+
 def pair_key(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One int64 per (a, b) pair of non-negative interned ids: equal keys, equal pairs."""
     return a.astype(np.int64) * (int(b.max(initial=0)) + 1) + b

@@ -11,7 +11,14 @@ from collections.abc import Callable, Collection, Iterable
 from chalicelib.config import Settings
 from chalicelib.detect import trail
 from chalicelib.ingest import CampaignMatcher
-from chalicelib.models import FOUND_BY_BURSTS, FOUND_BY_SCRIPT, FOUND_BY_STRANGERS, Click, stable_hash32
+from chalicelib.models import (
+    FOUND_BY_BURSTS,
+    FOUND_BY_SCRIPT,
+    FOUND_BY_STRANGERS,
+    FOUND_BY_TAILLESS,
+    Click,
+    stable_hash32,
+)
 from chalicelib.scoring.evidence import activity_entry
 from chalicelib.scoring.features import other_shop_owner
 from chalicelib.storage.base import NO_DWELL, ActivityEntry, PulseEntry, Store
@@ -71,6 +78,7 @@ class StoreCampaignMatcher(CampaignMatcher):
         self._sellers_sieges: list[Campaign] = []
         self._strangers: dict[str, list[Campaign]] = {}  # strangers' campaigns by shop
         self._scripts: dict[str, list[Campaign]] = {}  # scripted strangers' campaigns by keyword
+        self._stayers: dict[str, list[Campaign]] = {}  # tailless campaigns by member identity
         self._listing_hashes: dict[str, frozenset[int]] = {}  # by campaign, for `trail.repeat_clicks`
 
     def _load(self, ts: int) -> None:
@@ -81,6 +89,14 @@ class StoreCampaignMatcher(CampaignMatcher):
                 # Its members are one-shot identities: the keyword and the band are what return.
                 for keyword in c.keywords:
                     self._scripts.setdefault(keyword, []).append(c)
+                continue
+            if c.found_by == FOUND_BY_TAILLESS:
+                # Named by their stays, not their clicks: only a stay in the band is theirs again
+                # (an honest seller comes back to a rival's listings, at any length), and their
+                # shops are no sellers' siege.
+                for kind, ids in (("a:", c.accounts), ("d:", c.devices)):
+                    for i in ids:
+                        self._stayers.setdefault(kind + i, []).append(c)
                 continue
             for kind, ids in (("a:", c.accounts), ("d:", c.devices), ("s:", c.seller_ids)):
                 for i in ids:
@@ -103,13 +119,16 @@ class StoreCampaignMatcher(CampaignMatcher):
         """The campaign is active at `ts`: begun, and its last credited click within the hold."""
         return c.start_ts <= ts <= c.end_ts + self.cfg.member_hold_s * 1000
 
-    def _campaigns_of(self, click: Click) -> dict[str, Campaign]:
+    def _campaigns_of(self, click: Click, stays: bool = False) -> dict[str, Campaign]:
+        """The campaigns the click's source is a member of; with `stays`, also those whose members
+        were named by their stays (matched at dwell time only)."""
         if self._members is None:
             self._load(click.ts)
         found: dict[str, Campaign] = {}
-        for key in member_keys(click):
-            for c in self._members.get(key, ()):
-                found[c.campaign_id] = c
+        for index in (self._members, self._stayers) if stays else (self._members,):
+            for key in member_keys(click):
+                for c in index.get(key, ()):
+                    found[c.campaign_id] = c
         return found
 
     def match(
@@ -241,11 +260,12 @@ class StoreCampaignMatcher(CampaignMatcher):
         honest shoppers stay ten seconds too, and a viral crowd that follows a crew is no script).
 
         A burst campaign's member anywhere: its scripted stays follow it to the next target. A
-        crew's or a drip's only on its listings and shops, where its clicks are matched: a hired
-        crew's band is a browsing stay's, and its members shop meanwhile. Also a shop owner's
+        crew's, a drip's or a tailless campaign's only on its listings and shops, where its clicks
+        are matched (a tailless campaign's clicks are not: only its stays): a hired crew's band is
+        a browsing stay's, and its members shop meanwhile. Also a shop owner's
         stay in a sellers' siege's band on its shops, waves or not, and a logged-out stay in a
         scripted keyword's band on that keyword."""
-        members = self._campaigns_of(click)
+        members = self._campaigns_of(click, stays=True)
         targets = {c.campaign_id: c for c in self._listings.get(click.listing_id, [])} if on_targets else {}
         for cid in sorted(members.keys() | targets.keys()):
             c = members.get(cid) or targets[cid]

@@ -41,7 +41,7 @@ import numpy as np
 
 from chalicelib.config import Settings
 from chalicelib.detect import signals
-from chalicelib.detect.cohorts import Burst, Found, Window
+from chalicelib.detect.cohorts import Burst, Found, Window, one_target
 from chalicelib.detect.frame import NONE
 from chalicelib.models import FOUND_BY_SCRIPT, FOUND_BY_STRANGERS
 
@@ -101,34 +101,7 @@ def _found(shop: int, rows: np.ndarray, clicks: int, market: float, win: Window)
         "one_shot_share": round(len(rows) / clicks, 3),
         "market_one_shot_share": round(market, 3),
     }
-    return _campaign("advertiser", shop, rows, None, numbers, win)
-
-
-def _campaign(
-    column: str, target: int, rows: np.ndarray, band: tuple[float, float] | None, found: dict, win: Window
-) -> Found:
-    """Strangers' clicks on one target as a campaign: its evidence, what it credits, and its only
-    target (`column`: "advertiser" or "keyword"); `found`: the numbers that found it."""
-    persons = np.unique(win.cols["person"][rows])
-    burst = Burst(
-        target=target,
-        column=column,
-        start=int(win.minute[rows].min()),
-        end=int(win.minute[rows].max()),
-        rows=rows,
-        persons=persons,
-        odds=0.0,
-    )
-    targets = {"listing": set(), "advertiser": set(), "keyword": set()}
-    targets[column] = {target}
-    return Found(
-        bursts=[burst],
-        rows=rows,
-        credited=rows,
-        band=band,
-        targets=targets,
-        signals={**found, "cohort_sources": int(len(persons)), "member_sources": int(len(persons))},
-    )
+    return one_target("advertiser", shop, rows, None, numbers, win)
 
 
 def find_scripts(win: Window, cfg: Settings, taken: np.ndarray, bursts: list[Burst]) -> list[Found]:
@@ -176,4 +149,4 @@ def _scripted(
         "in_band": int(len(rows)),
         "logged_in_band_share": round(expected, 3),
     }
-    return _campaign("keyword", keyword, rows, band, numbers, win)
+    return one_target("keyword", keyword, rows, band, numbers, win)

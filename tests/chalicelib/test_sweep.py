@@ -12,7 +12,7 @@ from chalicelib.ingest import ClickIngest
 from chalicelib.models import Click, Source
 from chalicelib.storage.campaigns import Campaign, campaign_store
 from chalicelib.storage.memory import MemoryStore
-from tests.chalicelib.detect.scenes import MINUTE, UA, drip, scene, software, task_group
+from tests.chalicelib.detect.scenes import MINUTE, UA, browsing_crowd, drip, scene, software, task_group
 
 CFG = Settings()
 # The sweep's own tests: with the live pulse off, the crew is still charged when the sweep comes.
@@ -372,6 +372,34 @@ def test_click_software_is_credited_once_as_a_scripted_keyword_and_its_next_stay
     assert store.get_clicks(["next"])["next"].evidence["campaign_id"] == full["campaign_id"]
 
 
+def test_a_paid_crowd_on_tailless_listings_is_credited_once_and_its_next_stay_dropped():
+    s = browsing_crowd()
+    store, until, first, full = swept_once(s)
+    assert full["signals"]["found_by"] == "tailless"
+    assert full["targets"]["advertisers"] == ["BIG"] and full["targets"]["listings"] == ["LX", "LY"]
+    assert full["dwell"]["low_ms"] < 70_000 < full["dwell"]["high_ms"]
+    credited = refunds(store, "BIG")
+    assert set(credited) <= s.attack and len(credited) >= 140 and first["refunds_written"] == len(credited)
+    assert {tuple(r.reasons) for r in credited.values()} == {("COORDINATED_CAMPAIGN", "DWELL_PATTERN")}
+    again = sweep.run_sweep(store, CFG, until)
+    assert again["refunds_written"] == 0
+    assert [c["campaign_id"] for c in again["campaigns"]] == [full["campaign_id"]]
+    # Members were named by their stays: a member's next click on the shop is charged, and dropped
+    # once its stay lands in the band; a stay outside it, or a newcomer's in it, stays charged.
+    member = full["members"]["accounts"][0]
+    ingest = ClickIngest(store, CFG, StoreCampaignMatcher(store, CFG))
+    again_member = Source("10.9.9.8", "dev" + member.removeprefix("acct"), UA, member)
+    newcomer = Source("10.9.9.9", "dev-new", UA, "acct-new")
+    clicks = [Click("m1", until, "BIG", "LX", 1_000_000, again_member)]
+    clicks.append(Click("m2", until + 2 * MINUTE, "BIG", "LY", 1_000_000, again_member))
+    clicks.append(Click("new", until, "BIG", "LX", 1_000_000, newcomer))
+    assert {d.decision for d in ingest.score_clicks(clicks)} == {"charge"}
+    ingest.report_dwell([("m1", 70_000), ("m2", 2_000), ("new", 70_000)])
+    stored = store.get_clicks(["m1", "m2", "new"])
+    assert stored["m1"].evidence["campaign_id"] == full["campaign_id"] and stored["m1"].refund_id
+    assert stored["m2"].refund_id is None and stored["new"].refund_id is None
+
+
 def test_strangers_continue_only_strangers_and_are_never_named_as_a_farm():
     # A farm's identities are one-shot too: strangers left on its shop after its campaign took
     # the rest share its crew and listing, and its first minutes' name, but are not the farm;
@@ -402,8 +430,28 @@ def test_strangers_continue_only_strangers_and_are_never_named_as_a_farm():
         sweep._existing_id(scripted, [farm, campaign("cmp-drip", ["L8"], crew[10:30], "strangers")], CFG)
         is None
     )
-    kinds = ("bursts", "crew", "strangers", "scripted_strangers")
-    assert len({sweep._new_id("advertiser:S9", 0, kind) for kind in kinds}) == 4
+    kinds = ("bursts", "crew", "strangers", "scripted_strangers", "tailless")
+    assert len({sweep._new_id("advertiser:S9", 0, kind) for kind in kinds}) == 5
+    tailless = campaign("", ["L9"], crew[10:30], "tailless")
+    assert sweep._existing_id(tailless, [farm, campaign("cmp-crew", ["L9"], crew, "crew")], CFG) is None
+    own = campaign("cmp-own", ["L8"], crew[10:30], "tailless")
+    assert sweep._existing_id(tailless, [own], CFG) == "cmp-own"
+
+
+def test_a_part_is_folded_only_into_a_kind_it_could_continue():
+    # Tailless and strangers' campaigns continue only their own kind; nor is one of them folded
+    # into a burst campaign that holds its listings, span and people (it would take its name).
+    def campaign(cid, start, end, crew, found_by):
+        signals = {"found_by": found_by}
+        return Campaign(cid, "listing:LX", start, end, end, listings=["LX"], accounts=crew, signals=signals)
+
+    crew = [f"m{i}" for i in range(30)]
+    draft = campaign("", 0, 60 * MINUTE, crew, "bursts")
+    parts = [campaign(f"cmp-{kind}", MINUTE, 10 * MINUTE, crew[:10], kind) for kind in ("bursts", "crew")]
+    apart = [campaign(f"cmp-{kind}", MINUTE, 10 * MINUTE, crew[:10], kind) for kind in sweep.OWN_KIND_ONLY]
+    assert sweep._parts_of(draft, parts + apart, "cmp-draft") == parts
+    tailless = campaign("", 0, 60 * MINUTE, crew, "tailless")
+    assert [c.campaign_id for c in sweep._parts_of(tailless, parts + apart, "")] == ["cmp-tailless"]
 
 
 def test_an_attacks_first_minutes_found_apart_are_folded_into_the_campaign_that_continues_them(store):

@@ -163,6 +163,14 @@ def task_group(
     return s
 
 
+def _with_big(big_pull: float) -> tuple[list[str], np.ndarray]:
+    """30 listings of 30 shops and the two of shop BIG (LX, LY), each of BIG's at `big_pull` of
+    another's pull; the pulls as probabilities."""
+    listings = [f"L{i}" for i in range(30)] + ["LX", "LY"]
+    pull = np.r_[np.ones(30), big_pull, big_pull]
+    return listings, pull / pull.sum()
+
+
 def drip(
     seed: int = 1,
     attack: bool = True,
@@ -181,9 +189,7 @@ def drip(
     in its first 20 minutes, then 60 more over two hours as it fades."""
     rng = np.random.default_rng(seed)
     s = Scene()
-    listings = [f"L{i}" for i in range(30)] + ["LX", "LY"]
-    pull = np.r_[np.ones(30), 0.1, 0.1]
-    pull /= pull.sum()
+    listings, pull = _with_big(0.1)
     who = 1000
 
     def stay():
@@ -246,4 +252,33 @@ def software(
             stay = rng.uniform(*stay_s) * 1000
             s.add(at, listings[i], who, stay, "attack", keyword="kw0", logged_in=False)
             who += 1
+    return s
+
+
+def browsing_crowd(
+    seed: int = 1, attack: bool = True, members: int = 80, comeback: float = 0.2, shoppers: int = 600
+) -> Scene:
+    """Six hours on 30 listings of 30 shops and the two listings of a shop BIG (LX, LY, half the
+    pull of another): honest shoppers clicking 2-6 of them with organic stays, a share `comeback`
+    coming back an hour later to the same ones; with `attack`, a paid task group on BIG: `members`
+    logged-in persons each clicking LX or LY three times at random over the six hours (no burst,
+    no lockstep), staying as told to browse (log-normal around 70 s)."""
+    rng = np.random.default_rng(seed)
+    s = Scene()
+    listings, pull = _with_big(0.5)
+    who = 1000
+    for _ in range(shoppers):
+        at = T0 + rng.uniform(0, 300 * MINUTE)
+        chosen = rng.choice(listings, size=int(rng.integers(2, 7)), replace=False, p=pull)
+        for visit in range(1 + int(rng.random() < comeback)):
+            for listing in chosen:
+                s.add(at + visit * 60 * MINUTE, str(listing), who, 1000 + 30_000 * rng.weibull(0.7))
+                at += rng.uniform(0.5, 5) * MINUTE
+        who += 1
+    if attack:
+        for k in range(members):
+            s.attackers.append(f"acct{k}")
+            for at in rng.uniform(0, 350 * MINUTE, 3):
+                stay = 70_000 * np.exp(rng.normal(0, 0.4))
+                s.add(T0 + at, "LX" if rng.random() < 0.5 else "LY", k, stay, "attack")
     return s
