@@ -18,7 +18,8 @@ or read on for minutes, a quarter or more of them (`signals.untailed_by`).
    an honest shopper on such a listing stays in its band about one time in four, and rarely
    comes back to do it again and again.
 4. One campaign per shop: its members' stays in the bands of its tailless listings; while it
-   runs, a member's click on the shop is dropped at click time (chalicelib/detect/matcher.py).
+   runs, a member's stay in its band on the shop is dropped at dwell time, and a member's click
+   is charged until then: they were named by their stays (chalicelib/detect/matcher.py).
 """
 
 from __future__ import annotations
