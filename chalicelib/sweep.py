@@ -249,7 +249,7 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
         people = set(c.accounts) | set(c.devices)
         crew_shared = len(crew & people)
         if draft.found_by != c.found_by:
-            if {draft.found_by, c.found_by} & OWN_KIND_ONLY:
+            if not _kinds_join(draft, c):
                 continue
             burst_side = crew if draft.found_by == FOUND_BY_BURSTS else people  # the other is a crew
             if crew_shared < cfg.link_containment * len(burst_side):
@@ -259,6 +259,12 @@ def _existing_id(draft: Campaign, recent: list[Campaign], cfg: Settings) -> str 
         if by_listings or crew_shared >= cfg.link_min_shared:
             linked.append((-crew_shared, -listings_shared, c.start_ts, c.campaign_id))
     return min(linked)[3] if linked else None
+
+
+def _kinds_join(a: Campaign, b: Campaign) -> bool:
+    """Whether one campaign's kind may continue, or take in, the other's: the same kind, or two
+    kinds neither of which is `OWN_KIND_ONLY`."""
+    return a.found_by == b.found_by or not {a.found_by, b.found_by} & OWN_KIND_ONLY
 
 
 def _parts_of(draft: Campaign, recent: list[Campaign], continued: str) -> list[Campaign]:
@@ -271,7 +277,7 @@ def _parts_of(draft: Campaign, recent: list[Campaign], continued: str) -> list[C
         c
         for c in recent
         if c.campaign_id != continued
-        and (c.found_by == draft.found_by or not {c.found_by, draft.found_by} & OWN_KIND_ONLY)
+        and _kinds_join(draft, c)
         and draft.start_ts <= c.start_ts
         and c.end_ts <= draft.end_ts
         and set(c.listings) <= listings
