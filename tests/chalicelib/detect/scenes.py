@@ -15,6 +15,7 @@ from chalicelib.storage.base import ClickRecord
 T0 = 1386432000000  # 2013-12-08T00:00+08:00
 MINUTE = 60_000
 UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 7_0_4 like Mac OS X) AliApp(TB/4.1.2)"
+NOBODY = np.empty(0, np.int32)  # no person held by a campaign: what a finder is told is taken
 
 
 @dataclass

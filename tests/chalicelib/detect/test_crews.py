@@ -9,7 +9,16 @@ import numpy as np
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import distinct
 from chalicelib.detect.crews import _where_it_counts, co_clicks, core, enlist, find_crews, ties
-from tests.chalicelib.detect.scenes import MINUTE, T0, Scene, clicks_of, persons_named, task_group, window_of
+from tests.chalicelib.detect.scenes import (
+    MINUTE,
+    NOBODY,
+    T0,
+    Scene,
+    clicks_of,
+    persons_named,
+    task_group,
+    window_of,
+)
 
 CFG = Settings()
 
@@ -45,9 +54,8 @@ def test_members_who_joined_too_few_rounds_for_the_core_are_enlisted():
     for seed in (1, 2, 3):
         s = task_group(seed)
         frame, win = window_of(s)
-        nobody = np.empty(0, np.int32)
-        (core_only,) = find_crews(win, replace(CFG, crew_enlist_shops=10**6), nobody)
-        (crew,) = find_crews(win, CFG, nobody)
+        (core_only,) = find_crews(win, replace(CFG, crew_enlist_shops=10**6), NOBODY)
+        (crew,) = find_crews(win, CFG, NOBODY)
         before, after = members_of(frame, win, core_only), members_of(frame, win, crew)
         # Three to five members a day join too few rounds to be tied to four others; no shopper
         # browsing the same shops is enlisted with them.
@@ -87,7 +95,7 @@ def test_a_group_too_small_to_be_a_crew_is_not_one():
     _, _, found = crews_in(s)
     assert found == []
     _, win = window_of(s)
-    assert len(find_crews(win, replace(CFG, crew_min_members=11), np.empty(0, np.int32))) == 1
+    assert len(find_crews(win, replace(CFG, crew_min_members=11), NOBODY)) == 1
 
 
 def test_co_clicks_pair_different_people_on_one_listing_within_the_window():

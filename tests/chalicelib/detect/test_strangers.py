@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import find_bursts
 from chalicelib.detect.strangers import find_scripts, find_strangers
-from tests.chalicelib.detect.scenes import MINUTE, T0, clicks_of, drip, persons_named, software, window_of
+from tests.chalicelib.detect.scenes import (
+    MINUTE,
+    NOBODY,
+    T0,
+    clicks_of,
+    drip,
+    persons_named,
+    software,
+    window_of,
+)
 
 CFG = Settings()
-NOBODY = np.empty(0, np.int32)
 
 
 def found_in(s, taken=(), cfg=CFG, finder=find_strangers):

@@ -9,7 +9,7 @@ import numpy as np
 
 from chalicelib.config import Settings
 from chalicelib.detect.tailless import find_tailless, tailless_listings
-from tests.chalicelib.detect.scenes import browsing_crowd, clicks_of, persons_named, window_of
+from tests.chalicelib.detect.scenes import NOBODY, browsing_crowd, clicks_of, persons_named, window_of
 
 CFG = Settings()
 
@@ -55,14 +55,14 @@ def test_honest_shoppers_coming_back_to_the_same_listings_are_no_crowd():
 def test_a_member_is_one_who_stays_in_the_band_again_and_again():
     s = browsing_crowd(1)
     _, win, found = found_in(s)
-    assert find_tailless(win, replace(CFG, tailless_min_stays=4), np.empty(0, np.int32)) == []
-    (wider,) = find_tailless(win, replace(CFG, tailless_min_stays=2), np.empty(0, np.int32))
+    assert find_tailless(win, replace(CFG, tailless_min_stays=4), NOBODY) == []
+    (wider,) = find_tailless(win, replace(CFG, tailless_min_stays=2), NOBODY)
     assert len(wider.rows) > len(found[0].rows)
 
 
 def test_too_few_stays_on_a_listing_are_not_read():
     _, win, _ = found_in(browsing_crowd(1))
-    assert find_tailless(win, replace(CFG, burst_min_sources=1000), np.empty(0, np.int32)) == []
+    assert find_tailless(win, replace(CFG, burst_min_sources=1000), NOBODY) == []
 
 
 def test_persons_a_campaign_already_holds_are_not_found_again():
