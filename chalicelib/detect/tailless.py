@@ -14,9 +14,11 @@ or read on for minutes, a quarter or more of them (`signals.untailed_by`).
 2. Its band: the shortest log-interval holding `band_core_share` of its stays, widened by
    `script_band_widen` of its width each side.
 3. Members: named persons, outside the campaigns already found, with at least
-   `tailless_min_stays` stays in the bands of tailless listings. A member acts several times;
-   an honest shopper on such a listing stays in its band about one time in four, and rarely
-   comes back to do it again and again.
+   `tailless_min_stays` stays in the bands of tailless listings, and at least
+   `tailless_min_in_band_share` of their stays on those listings in the bands. A member acts
+   several times and stays as told each time; an honest shopper on such a listing stays in its
+   band about one time in four, and one who comes back again and again (a shop's regular on a
+   sale day) also bounces and reads on between.
 4. One campaign per shop: its members' stays in the bands of its tailless listings; while it
    runs, a member's stay in its band on the shop is dropped at dwell time, and a member's click
    is charged until then: they were named by their stays (chalicelib/detect/matcher.py).
@@ -59,10 +61,14 @@ def find_tailless(win: Window, cfg: Settings, taken: np.ndarray) -> list[Found]:
     listings, group = np.unique(cols["listing"][rows], return_inverse=True)
     dwell = cols["dwell"][rows]
     low, high = signals.dwell_band_by(dwell, group, len(listings), cfg.band_core_share, cfg.script_band_widen)
-    rows = rows[(dwell >= low[group]) & (dwell <= high[group])]
-    rows = rows[win.named[rows] & ~np.isin(cols["person"][rows], taken)]
+    inside = (dwell >= low[group]) & (dwell <= high[group])
+    judged = win.named[rows] & ~np.isin(cols["person"][rows], taken)
+    rows, inside = rows[judged], inside[judged]
     persons, at = np.unique(cols["person"][rows], return_inverse=True)
-    rows = rows[np.bincount(at, minlength=len(persons))[at] >= cfg.tailless_min_stays]
+    stays_in = np.bincount(at, weights=inside, minlength=len(persons))
+    stays = np.bincount(at, minlength=len(persons))
+    member = (stays_in >= cfg.tailless_min_stays) & (stays_in >= cfg.tailless_min_in_band_share * stays)
+    rows = rows[inside & member[at]]
     out = []
     for shop in np.unique(cols["advertiser"][rows]).tolist():
         mine = rows[cols["advertiser"][rows] == shop]

@@ -257,13 +257,20 @@ def software(
 
 
 def browsing_crowd(
-    seed: int = 1, attack: bool = True, members: int = 80, comeback: float = 0.2, shoppers: int = 600
+    seed: int = 1,
+    attack: bool = True,
+    members: int = 80,
+    comeback: float = 0.2,
+    shoppers: int = 600,
+    regulars: int = 0,
 ) -> Scene:
     """Six hours on 30 listings of 30 shops and the two listings of a shop BIG (LX, LY, half the
     pull of another): honest shoppers clicking 2-6 of them with organic stays, a share `comeback`
-    coming back an hour later to the same ones; with `attack`, a paid task group on BIG: `members`
-    logged-in persons each clicking LX or LY three times at random over the six hours (no burst,
-    no lockstep), staying as told to browse (log-normal around 70 s)."""
+    coming back an hour later to the same ones, and `regulars` who open LX or LY 12-30 times over
+    the six hours (a shop's regular on a sale day), staying as shoppers do; with `attack`, a paid
+    task group on BIG: `members` logged-in persons each clicking LX or LY three times at random
+    over the six hours (no burst, no lockstep), staying as told to browse (log-normal around
+    70 s)."""
     rng = np.random.default_rng(seed)
     s = Scene()
     listings, pull = _with_big(0.5)
@@ -275,6 +282,10 @@ def browsing_crowd(
             for listing in chosen:
                 s.add(at + visit * 60 * MINUTE, str(listing), who, 1000 + 30_000 * rng.weibull(0.7))
                 at += rng.uniform(0.5, 5) * MINUTE
+        who += 1
+    for _ in range(regulars):
+        for at in rng.uniform(0, 350 * MINUTE, int(rng.integers(12, 31))):
+            s.add(T0 + at, "LX" if rng.random() < 0.5 else "LY", who, 1000 + 30_000 * rng.weibull(0.7))
         who += 1
     if attack:
         for k in range(members):

@@ -52,6 +52,16 @@ def test_honest_shoppers_coming_back_to_the_same_listings_are_no_crowd():
             assert found == []
 
 
+def test_a_regular_coming_back_again_and_again_is_no_member():
+    for seed in (1, 2, 3):
+        s = browsing_crowd(seed, regulars=5)
+        frame, win, (f,) = found_in(s)
+        assert clicks_of(frame, win, f) <= s.attack
+        # Counted by their stays in the band alone, some regulars would be members.
+        (loose,) = find_tailless(win, replace(CFG, tailless_min_in_band_share=0), NOBODY)
+        assert not clicks_of(frame, win, loose) <= s.attack
+
+
 def test_a_member_is_one_who_stays_in_the_band_again_and_again():
     s = browsing_crowd(1)
     _, win, found = found_in(s)
