@@ -38,6 +38,13 @@ def member_keys(click: Click) -> list[str]:
     return keys
 
 
+def campaign_keys(c: Campaign, sellers: bool = True) -> list[str]:
+    """The identities a campaign's members are known by, as `member_keys` names a click's: accounts,
+    devices and, with `sellers`, shops."""
+    kinds = [("a:", c.accounts), ("d:", c.devices)] + ([("s:", c.seller_ids)] if sellers else [])
+    return [kind + i for kind, ids in kinds for i in ids]
+
+
 def on_target(c: Campaign, click: Click) -> bool:
     """One of the campaign's listings, or another listing of its advertisers or keywords: a
     sweep's crew moves on to the next listing of a keyword, a siege to the next of a shop's.
@@ -94,13 +101,11 @@ class StoreCampaignMatcher(CampaignMatcher):
                 # Named by their stays, not their clicks: only a stay in the band is theirs again
                 # (an honest seller comes back to a rival's listings, at any length), and their
                 # shops are no sellers' siege.
-                for kind, ids in (("a:", c.accounts), ("d:", c.devices)):
-                    for i in ids:
-                        self._stayers.setdefault(kind + i, []).append(c)
+                for key in campaign_keys(c, sellers=False):
+                    self._stayers.setdefault(key, []).append(c)
                 continue
-            for kind, ids in (("a:", c.accounts), ("d:", c.devices), ("s:", c.seller_ids)):
-                for i in ids:
-                    self._members.setdefault(kind + i, []).append(c)
+            for key in campaign_keys(c):
+                self._members.setdefault(key, []).append(c)
             # Seller ids come with accounts (the shop an account owns): the share of its accounts,
             # or of its devices when it was seen without logins.
             people = len(c.accounts) or len(c.devices) or 1
