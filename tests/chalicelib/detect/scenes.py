@@ -55,6 +55,12 @@ class Scene:
         return sorted(self.clicks, key=lambda c: (c.ts, c.click_id))
 
 
+def organic_stay(rng: np.random.Generator) -> float:
+    """A shopper's stay in ms: a second to load, then Weibull with shape 0.7 and scale 30 s (most
+    leave early, a long tail reads on: Liu, White, Dumais, SIGIR 2010)."""
+    return 1000 + 30_000 * rng.weibull(0.7)
+
+
 def scene(
     seed: int = 1, attack: bool = True, viral: bool = True, repeat: bool = False, quiet: int = 900
 ) -> Scene:
@@ -66,7 +72,7 @@ def scene(
     who = 1000
     for _ in range(quiet):  # about 4 honest clicks a minute for 3.5 hours by default
         ts = T0 + rng.uniform(0, 210 * MINUTE)
-        s.add(ts, listings[rng.integers(len(listings))], who, 1000 + 30_000 * rng.weibull(0.7))
+        s.add(ts, listings[rng.integers(len(listings))], who, organic_stay(rng))
         who += 1
     start = T0 + 180 * MINUTE
     if attack:
@@ -79,7 +85,7 @@ def scene(
     if viral:
         for _ in range(120):  # LV at about 15x its share, real shoppers, organic stays
             ts = start + rng.uniform(0, 30 * MINUTE)
-            s.add(ts, "LV", who, 1000 + 30_000 * rng.weibull(0.7), "viral")
+            s.add(ts, "LV", who, organic_stay(rng), "viral")
             who += 1
     return s
 
@@ -145,7 +151,7 @@ def task_group(
         for v in range(visits):  # coming back to the same deal to compare again
             at = ts + v * rng.uniform(20, 90) * MINUTE
             for listing in rng.choice(page, size=int(rng.integers(1, 6)), replace=False):
-                s.add(at, str(listing), who, 1000 + 30_000 * rng.weibull(0.7))
+                s.add(at, str(listing), who, organic_stay(rng))
                 at += rng.uniform(0.3, 3) * MINUTE
         who += 1
     if group:
@@ -193,36 +199,45 @@ def drip(
     listings, pull = _with_big(0.1)
     who = 1000
 
-    def stay():
-        return 1000 + 30_000 * rng.weibull(0.7)
-
     for _ in range(shoppers):
         at = T0 + rng.uniform(0, 330 * MINUTE)
         visits = 1 if rng.random() < one_visit else int(rng.integers(2, 7))
         for listing in rng.choice(listings, size=visits, replace=False, p=pull):
-            s.add(at, str(listing), who, stay())
+            s.add(at, str(listing), who, organic_stay(rng))
             at += rng.uniform(0.5, 5) * MINUTE
         who += 1
     if attack:
         for k in range(60):
             s.attackers.append(f"acct{who}")
-            s.add(T0 + (k + rng.uniform(0, 1)) * 6 * MINUTE, "LX" if k % 2 else "LY", who, stay(), "attack")
+            s.add(
+                T0 + (k + rng.uniform(0, 1)) * 6 * MINUTE,
+                "LX" if k % 2 else "LY",
+                who,
+                organic_stay(rng),
+                "attack",
+            )
             who += 1
     if farm:
         for _ in range(200):
-            s.add(T0 + 120 * MINUTE + rng.uniform(0, 20 * MINUTE), "LX", who, stay(), "attack")
+            s.add(T0 + 120 * MINUTE + rng.uniform(0, 20 * MINUTE), "LX", who, organic_stay(rng), "attack")
             who += 1
     if post:
         start = T0 + 150 * MINUTE
         for at in np.r_[rng.uniform(0, 20, 60), 20 + rng.exponential(40, 60).clip(0, 120)]:
-            s.add(start + at * MINUTE, "LX", who, stay(), "viral", logged_in=False)
+            s.add(start + at * MINUTE, "LX", who, organic_stay(rng), "viral", logged_in=False)
             who += 1
     if viral:
         for _ in range(150):
             at = T0 + 200 * MINUTE + rng.uniform(0, 40 * MINUTE)
-            s.add(at, "LV", who, stay(), "viral")
+            s.add(at, "LV", who, organic_stay(rng), "viral")
             if rng.random() < 0.5:
-                s.add(at + rng.uniform(1, 10) * MINUTE, str(rng.choice(listings)), who, stay(), "viral")
+                s.add(
+                    at + rng.uniform(1, 10) * MINUTE,
+                    str(rng.choice(listings)),
+                    who,
+                    organic_stay(rng),
+                    "viral",
+                )
             who += 1
     return s
 
@@ -242,7 +257,7 @@ def software(
         at = T0 + rng.uniform(0, 330 * MINUTE)
         logged_in = rng.random() >= logged_out
         for i in rng.choice(30, size=int(rng.integers(2, 7)), replace=False):
-            stay = 1000 + 30_000 * rng.weibull(0.7)
+            stay = organic_stay(rng)
             s.add(at, listings[i], who, stay, keyword=f"kw{i % 3}", logged_in=logged_in)
             at += rng.uniform(0.5, 5) * MINUTE
         who += 1
@@ -280,12 +295,12 @@ def browsing_crowd(
         chosen = rng.choice(listings, size=int(rng.integers(2, 7)), replace=False, p=pull)
         for visit in range(1 + int(rng.random() < comeback)):
             for listing in chosen:
-                s.add(at + visit * 60 * MINUTE, str(listing), who, 1000 + 30_000 * rng.weibull(0.7))
+                s.add(at + visit * 60 * MINUTE, str(listing), who, organic_stay(rng))
                 at += rng.uniform(0.5, 5) * MINUTE
         who += 1
     for _ in range(regulars):
         for at in rng.uniform(0, 350 * MINUTE, int(rng.integers(12, 31))):
-            s.add(T0 + at, "LX" if rng.random() < 0.5 else "LY", who, 1000 + 30_000 * rng.weibull(0.7))
+            s.add(T0 + at, "LX" if rng.random() < 0.5 else "LY", who, organic_stay(rng))
         who += 1
     if attack:
         for k in range(members):

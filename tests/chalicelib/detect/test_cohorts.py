@@ -9,7 +9,7 @@ import numpy as np
 from chalicelib.config import Settings
 from chalicelib.detect.cohorts import describe, find_bursts, find_campaigns, owners_going_through
 from chalicelib.models import Click, Source
-from tests.chalicelib.detect.scenes import MINUTE, T0, UA, clicks_of, scene, window_of
+from tests.chalicelib.detect.scenes import MINUTE, T0, UA, clicks_of, organic_stay, scene, window_of
 
 CFG = Settings()
 
@@ -242,7 +242,7 @@ def second_crew_on_lx(returning: int) -> tuple:
     rng = np.random.default_rng(7)
     for who in range(90_000, 90_500):  # the market goes on, quietly
         listing = f"L{rng.integers(18)}"
-        s.add(T0 + rng.uniform(210, 330) * MINUTE, listing, who, 1000 + 30_000 * rng.weibull(0.7))
+        s.add(T0 + rng.uniform(210, 330) * MINUTE, listing, who, organic_stay(rng))
     later = T0 + 290 * MINUTE
     second = set()
     for k in list(range(returning)) + list(range(5000, 5060 - returning)):
