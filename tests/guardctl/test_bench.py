@@ -40,3 +40,9 @@ def test_writers_on_one_keyword_count_their_pulse_conflicts(dynamodb_local_endpo
     traffic = {"source": "test", "clicks": 0, "dwell_reports": 0}
     text = bench.table({"traffic": traffic, "hot_keyword": [one, four]})
     assert "one keyword's pulse" in text
+
+
+@pytest.mark.dynamodb_local
+def test_every_writer_posts_a_batch_however_slow_the_machine(dynamodb_local_endpoint):
+    # With no time at all, each writer still posts one batch: a loaded CI machine once saw none.
+    assert bench.hot_keyword(dynamodb_local_endpoint, 2, seconds=0.0)["batches"] == 2
