@@ -257,8 +257,7 @@ def software(
         at = T0 + rng.uniform(0, 330 * MINUTE)
         logged_in = rng.random() >= logged_out
         for i in rng.choice(30, size=int(rng.integers(2, 7)), replace=False):
-            stay = organic_stay(rng)
-            s.add(at, listings[i], who, stay, keyword=f"kw{i % 3}", logged_in=logged_in)
+            s.add(at, listings[i], who, organic_stay(rng), keyword=f"kw{i % 3}", logged_in=logged_in)
             at += rng.uniform(0.5, 5) * MINUTE
         who += 1
     if attack:
